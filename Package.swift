@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "InferWire",
+    products: [
+        .library(name: "ProtoWire", targets: ["ProtoWire"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // The hand-written protobuf codec and the V2 messages. ByteBuffer is its only dependency:
+        // it is the storage from the socket to the runtime, so raw tensors are never copied.
+        .target(
+            name: "ProtoWire",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Test-only reference codec: protoc-c output of proto/inference.proto, linked against
+        // Debian's libprotobuf-c. Regenerate with scripts/generate-protobuf-c.sh.
+        .target(
+            name: "CV2Reference",
+            path: "Tests/CV2Reference",
+            linkerSettings: [.linkedLibrary("protobuf-c")]
+        ),
+        .testTarget(
+            name: "ProtoWireTests",
+            dependencies: [
+                "ProtoWire",
+                "CV2Reference",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+    ]
+)

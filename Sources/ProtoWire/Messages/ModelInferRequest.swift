@@ -1,0 +1,217 @@
+import NIOCore
+
+/// An inference request (`ModelInferRequest`).
+///
+/// `rawInputContents[i]` holds the data of `inputs[i]` (see `TensorData`); each is a slice of
+/// the received buffer, so a 1 MiB image costs no more to decode than a 1 KiB one.
+public struct ModelInferRequest: ProtoMessage {
+    public var modelName = ""
+    public var modelVersion = ""
+    public var id = ""
+    public var parameters: [String: InferParameter] = [:]
+    public var inputs: [InferInputTensor] = []
+    public var outputs: [InferRequestedOutputTensor] = []
+    public var rawInputContents: [ByteBuffer] = []
+    public var unknownFields = UnknownFields()
+
+    public init() {}
+
+    /// One input tensor (`ModelInferRequest.InferInputTensor`).
+    public struct InferInputTensor: ProtoMessage {
+        public var name = ""
+        public var datatype = ""
+        public var shape: [Int64] = []
+        public var parameters: [String: InferParameter] = [:]
+        /// Must be nil when the request uses `rawInputContents`.
+        public var contents: InferTensorContents?
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        public init(
+            name: String, datatype: String, shape: [Int64],
+            parameters: [String: InferParameter] = [:], contents: InferTensorContents? = nil
+        ) {
+            self.name = name
+            self.datatype = datatype
+            self.shape = shape
+            self.parameters = parameters
+            self.contents = contents
+        }
+
+        static func fieldName(_ number: Int) -> String? {
+            TensorFields.name(number)
+        }
+
+        public mutating func _decodeFields(from reader: inout WireReader) throws(ProtoWireError) {
+            try reader.readFields(into: &self, names: Self.fieldName) { (message, tag, reader) throws(ProtoWireError) in
+                switch tag.number {
+                case 1: message.name = try reader.readString(tag.wireType)
+                case 2: message.datatype = try reader.readString(tag.wireType)
+                case 3: try reader.appendVarints(tag.wireType, to: &message.shape)
+                case 4: try reader.readMapEntry(tag.wireType, into: &message.parameters)
+                case 5:
+                    var contents = message.contents ?? InferTensorContents()
+                    try reader.mergeMessage(tag.wireType, into: &contents)
+                    message.contents = contents
+                default: return false
+                }
+                return true
+            }
+        }
+
+        public func _encodedSize() -> Int {
+            TensorFields.size(name, datatype, shape, parameters, contents) + unknownFields.bytes.count
+        }
+
+        public func _encode(to writer: inout WireWriter) {
+            TensorFields.encode(name, datatype, shape, parameters, contents, to: &writer)
+            writer.writeUnknown(unknownFields)
+        }
+    }
+
+    /// A requested output (`ModelInferRequest.InferRequestedOutputTensor`).
+    public struct InferRequestedOutputTensor: ProtoMessage {
+        public var name = ""
+        public var parameters: [String: InferParameter] = [:]
+        public var unknownFields = UnknownFields()
+
+        public init() {}
+
+        public init(name: String, parameters: [String: InferParameter] = [:]) {
+            self.name = name
+            self.parameters = parameters
+        }
+
+        static func fieldName(_ number: Int) -> String? {
+            switch number {
+            case 1: "name"
+            case 2: "parameters"
+            default: nil
+            }
+        }
+
+        public mutating func _decodeFields(from reader: inout WireReader) throws(ProtoWireError) {
+            try reader.readFields(into: &self, names: Self.fieldName) { (message, tag, reader) throws(ProtoWireError) in
+                switch tag.number {
+                case 1: message.name = try reader.readString(tag.wireType)
+                case 2: try reader.readMapEntry(tag.wireType, into: &message.parameters)
+                default: return false
+                }
+                return true
+            }
+        }
+
+        public func _encodedSize() -> Int {
+            WireSize.string(1, name) + MapEntrySize.total(2, parameters) + unknownFields.bytes.count
+        }
+
+        public func _encode(to writer: inout WireWriter) {
+            writer.writeString(1, name)
+            writer.writeMap(2, parameters)
+            writer.writeUnknown(unknownFields)
+        }
+    }
+
+    static func fieldName(_ number: Int) -> String? {
+        switch number {
+        case 1: "model_name"
+        case 2: "model_version"
+        case 3: "id"
+        case 4: "parameters"
+        case 5: "inputs"
+        case 6: "outputs"
+        case 7: "raw_input_contents"
+        default: nil
+        }
+    }
+
+    public mutating func _decodeFields(from reader: inout WireReader) throws(ProtoWireError) {
+        try reader.readFields(into: &self, names: Self.fieldName) { (message, tag, reader) throws(ProtoWireError) in
+            switch tag.number {
+            case 1: message.modelName = try reader.readString(tag.wireType)
+            case 2: message.modelVersion = try reader.readString(tag.wireType)
+            case 3: message.id = try reader.readString(tag.wireType)
+            case 4: try reader.readMapEntry(tag.wireType, into: &message.parameters)
+            case 5: try reader.appendMessage(tag.wireType, to: &message.inputs, limit: reader.limits.maxTensorCount)
+            case 6: try reader.appendMessage(tag.wireType, to: &message.outputs, limit: reader.limits.maxTensorCount)
+            case 7: try reader.appendBytes(tag.wireType, to: &message.rawInputContents, limit: reader.limits.maxTensorCount)
+            default: return false
+            }
+            return true
+        }
+    }
+
+    public func _encodedSize() -> Int {
+        var size = WireSize.string(1, modelName) + WireSize.string(2, modelVersion) + WireSize.string(3, id)
+        size += MapEntrySize.total(4, parameters)
+        for input in inputs {
+            size += WireSize.message(5, input._encodedSize())
+        }
+        for output in outputs {
+            size += WireSize.message(6, output._encodedSize())
+        }
+        for raw in rawInputContents {
+            size += WireSize.lengthDelimited(7, raw.readableBytes)
+        }
+        return size + unknownFields.bytes.count
+    }
+
+    public func _encode(to writer: inout WireWriter) {
+        writer.writeString(1, modelName)
+        writer.writeString(2, modelVersion)
+        writer.writeString(3, id)
+        writer.writeMap(4, parameters)
+        for input in inputs {
+            writer.writeMessage(5, input)
+        }
+        for output in outputs {
+            writer.writeMessage(6, output)
+        }
+        for raw in rawInputContents {
+            writer.writeBytes(7, raw, always: true)
+        }
+        writer.writeUnknown(unknownFields)
+    }
+}
+
+/// The fields InferInputTensor and InferOutputTensor share (same names and numbers).
+enum TensorFields {
+    static func name(_ number: Int) -> String? {
+        switch number {
+        case 1: "name"
+        case 2: "datatype"
+        case 3: "shape"
+        case 4: "parameters"
+        case 5: "contents"
+        default: nil
+        }
+    }
+
+    static func size(
+        _ name: String, _ datatype: String, _ shape: [Int64],
+        _ parameters: [String: InferParameter], _ contents: InferTensorContents?
+    ) -> Int {
+        var size = WireSize.string(1, name) + WireSize.string(2, datatype)
+        size += WireSize.packedVarints(3, shape)
+        size += MapEntrySize.total(4, parameters)
+        if let contents {
+            size += WireSize.message(5, contents._encodedSize())
+        }
+        return size
+    }
+
+    static func encode(
+        _ name: String, _ datatype: String, _ shape: [Int64],
+        _ parameters: [String: InferParameter], _ contents: InferTensorContents?,
+        to writer: inout WireWriter
+    ) {
+        writer.writeString(1, name)
+        writer.writeString(2, datatype)
+        writer.writePackedVarints(3, shape)
+        writer.writeMap(4, parameters)
+        if let contents {
+            writer.writeMessage(5, contents)
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import NIOCore
+
+/// "0a 03 61 62 63" → bytes; spaces are ignored.
+func hex(_ text: String) -> [UInt8] {
+    let digits = Array(text.filter { !$0.isWhitespace })
+    precondition(digits.count % 2 == 0, "odd hex string")
+    return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16)! }
+}
+
+func hexString(_ bytes: [UInt8]) -> String {
+    bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
+        .joined(separator: " ")
+}
+
+extension ByteBuffer {
+    init(hex text: String) { self.init(bytes: hex(text)) }
+}

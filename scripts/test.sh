@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: installs the system packages, checks that the committed
+# protobuf-c reference code matches proto/, builds, and runs `swift test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-system-packages.sh
+
+generated="$(mktemp -d)"
+trap 'rm -rf "$generated"' EXIT
+bash scripts/generate-protobuf-c.sh "$generated"
+for file in include/inference.pb-c.h inference.pb-c.c; do
+    if ! cmp -s "$generated/$file" "Tests/CV2Reference/$file"; then
+        echo "Tests/CV2Reference/$file is stale: run scripts/generate-protobuf-c.sh" >&2
+        exit 1
+    fi
+done
+
+swift test "$@"
