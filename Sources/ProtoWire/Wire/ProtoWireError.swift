@@ -56,6 +56,13 @@ public struct ProtoWireError: Error, Equatable, Sendable, CustomStringConvertibl
         return copy
     }
 
+    /// Adds a map key to the path.
+    func at(key: String) -> ProtoWireError {
+        var copy = self
+        copy.reversedPath.append("[\"\(key)\"]")
+        return copy
+    }
+
     /// Adds the element index of a repeated field to the path.
     func at(index: Int) -> ProtoWireError {
         var copy = self

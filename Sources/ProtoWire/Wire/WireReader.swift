@@ -234,7 +234,7 @@ public struct WireReader {
                 do throws(ProtoWireError) { key = try readString(tag.wireType) } catch { throw error.within(field: "key") }
             case 2:
                 do throws(ProtoWireError) { try mergeMessage(tag.wireType, into: &value) } catch {
-                    throw error.within(field: key.isEmpty ? "value" : "[\"\(key)\"]")
+                    throw error.at(key: key)
                 }
             default:
                 try skipField(tag)
