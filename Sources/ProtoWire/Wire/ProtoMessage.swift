@@ -86,6 +86,10 @@ extension WireReader {
         while position < end {
             let tagStart = position
             let tag = try readTag()
+            // An end-group tag here has no group to close, whichever field it names.
+            guard tag.wireType != .endGroup else {
+                throw ProtoWireError(.unmatchedEndGroup(field: tag.number), offset: tagStart)
+            }
             do throws(ProtoWireError) {
                 if try !decodeField(&message, tag, &self) {
                     try skipUnknown(tag, tagStart: tagStart, into: &message.unknownFields)
