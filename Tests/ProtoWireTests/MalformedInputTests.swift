@@ -152,3 +152,21 @@ struct MalformedInputTests {
         }
     }
 }
+
+@Suite("Decoding cost")
+struct DecodingCostTests {
+    /// A million occurrences of `contents` merge in place (about a second); copying on every
+    /// merge would be 10¹² / 2 element copies, minutes, and trip the time limit.
+    @Test("a singular message repeated many times merges in linear time", .timeLimit(.minutes(1)))
+    func repeatedEmbeddedMessage() throws {
+        let occurrences = 1_000_000
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(occurrences * 5)
+        for index in 0..<occurrences {
+            bytes += [0x2A, 0x03, 0x12, 0x01, UInt8(index % 100)]  // contents { int_contents: [i % 100] }
+        }
+        let tensor = try ModelInferRequest.InferInputTensor(decoding: bytes)
+        #expect(tensor.contents?.intContents.count == occurrences)
+        #expect(tensor.contents?.intContents.last == Int32((occurrences - 1) % 100))
+    }
+}

@@ -50,10 +50,7 @@ public struct ModelInferRequest: ProtoMessage {
                 case 2: message.datatype = try reader.readString(tag.wireType)
                 case 3: try reader.appendVarints(tag.wireType, to: &message.shape)
                 case 4: try reader.readMapEntry(tag.wireType, into: &message.parameters)
-                case 5:
-                    var contents = message.contents ?? InferTensorContents()
-                    try reader.mergeMessage(tag.wireType, into: &contents)
-                    message.contents = contents
+                case 5: try reader.mergeMessage(tag.wireType, into: &message.contents)
                 default: return false
                 }
                 return true

@@ -41,10 +41,7 @@ public struct ModelInferResponse: ProtoMessage {
                 case 2: message.datatype = try reader.readString(tag.wireType)
                 case 3: try reader.appendVarints(tag.wireType, to: &message.shape)
                 case 4: try reader.readMapEntry(tag.wireType, into: &message.parameters)
-                case 5:
-                    var contents = message.contents ?? InferTensorContents()
-                    try reader.mergeMessage(tag.wireType, into: &contents)
-                    message.contents = contents
+                case 5: try reader.mergeMessage(tag.wireType, into: &message.contents)
                 default: return false
                 }
                 return true
@@ -136,10 +133,7 @@ public struct ModelStreamInferResponse: ProtoMessage {
         try reader.readFields(into: &self, names: Self.fieldName) { (message, tag, reader) throws(ProtoWireError) in
             switch tag.number {
             case 1: message.errorMessage = try reader.readString(tag.wireType)
-            case 2:
-                var response = message.inferResponse ?? ModelInferResponse()
-                try reader.mergeMessage(tag.wireType, into: &response)
-                message.inferResponse = response
+            case 2: try reader.mergeMessage(tag.wireType, into: &message.inferResponse)
             default: return false
             }
             return true

@@ -181,6 +181,18 @@ public struct WireReader {
         end = outerEnd
     }
 
+    /// A singular embedded message field: created on first sight, merged on every later one.
+    mutating func mergeMessage<M: ProtoMessage>(
+        _ wireType: WireType, into field: inout M?
+    ) throws(ProtoWireError) {
+        var message = field ?? M()
+        // Drop the field's reference first, so merging appends to arrays in place instead of
+        // copying them: a message repeated n times must not cost n² copies.
+        field = nil
+        try mergeMessage(wireType, into: &message)
+        field = message
+    }
+
     mutating func readMessage<M: ProtoMessage>(
         _ wireType: WireType, as type: M.Type = M.self
     ) throws(ProtoWireError) -> M {
