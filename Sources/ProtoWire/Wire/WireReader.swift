@@ -279,7 +279,7 @@ public struct WireReader {
             guard array.count + count <= limits.maxRepeatedCount else {
                 throw tooMany(limit: limits.maxRepeatedCount, tensors: false)
             }
-            array.reserveCapacity(array.count + count)
+            array.reserveAdditional(count)
             let outerEnd = end
             end = packedEnd
             while position < packedEnd {
@@ -334,7 +334,7 @@ public struct WireReader {
                 initialized = count
             }
         } else {
-            array.reserveCapacity(array.count + count)
+            array.reserveAdditional(count)
             for index in 0..<count {
                 array.append(source.loadUnaligned(fromByteOffset: index * size, as: T.self))
             }
@@ -343,7 +343,7 @@ public struct WireReader {
         #else
         let outerEnd = end
         end = position + length
-        array.reserveCapacity(array.count + count)
+        array.reserveAdditional(count)
         while position < end { array.append(try decode(&self)) }
         end = outerEnd
         #endif
@@ -419,6 +419,19 @@ public struct WireReader {
             depth -= 1
         case .endGroup:
             throw ProtoWireError(.unmatchedEndGroup(field: tag.number), offset: position)
+        }
+    }
+}
+
+extension Array {
+    /// Room for `count` more elements, growing geometrically: `reserveCapacity` allocates
+    /// exactly what it is asked for, so calling it once per packed run of a repeated field
+    /// would reallocate on every run.
+    @inline(__always)
+    mutating func reserveAdditional(_ count: Int) {
+        let needed = self.count + count
+        if capacity < needed {
+            reserveCapacity(Swift.max(needed, capacity * 2))
         }
     }
 }
