@@ -118,3 +118,36 @@ struct TensorDataTests {
         #expect(Datatype.bytes.elementSize == nil)
     }
 }
+
+@Suite("Tensor access")
+struct TensorAccessTests {
+    @Test("BYTES elements come from raw contents or from bytes_contents, by name")
+    func bytesElementsEitherWay() throws {
+        var request = ModelInferRequest()
+        request.inputs = [
+            .init(name: "role", datatype: "BYTES", shape: [1]),
+            .init(name: "content", datatype: "BYTES", shape: [2]),
+        ]
+        request.rawInputContents = [BytesElements.encode(strings: ["user"]), BytesElements.encode(strings: ["hi", "there"])]
+        let decoded = try ModelInferRequest(decoding: request.serializedBytes())
+        let content = try #require(decoded.inputIndex(named: "content"))
+        #expect(try decoded.bytesElements(ofInput: content).map { String(buffer: $0) } == ["hi", "there"])
+        #expect(decoded.inputIndex(named: "missing") == nil)
+
+        var typed = ModelInferResponse()
+        var contents = InferTensorContents()
+        contents.bytesContents = [ByteBuffer(string: "{\"a\":1}")]
+        typed.outputs = [.init(name: "output_all", datatype: "BYTES", shape: [1], contents: contents)]
+        let output = try #require(typed.outputIndex(named: "output_all"))
+        #expect(try typed.bytesElements(ofOutput: output).map { String(buffer: $0) } == ["{\"a\":1}"])
+
+        typed.outputs[0].datatype = "FP32"
+        #expect(throws: TensorDataError(.wrongElementType(requested: "BYTES"), tensor: "output_all")) {
+            try typed.bytesElements(ofOutput: 0)
+        }
+        request.rawInputContents.removeLast()
+        #expect(throws: TensorDataError(.rawContentsCountMismatch(tensors: 2, rawContents: 1), tensor: "")) {
+            try request.bytesElements(ofInput: 0)
+        }
+    }
+}
