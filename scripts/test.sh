@@ -8,7 +8,7 @@ bash scripts/install-system-packages.sh
 generated="$(mktemp -d)"
 trap 'rm -rf "$generated"' EXIT
 bash scripts/generate-protobuf-c.sh "$generated"
-for file in include/inference.pb-c.h inference.pb-c.c; do
+for file in include/inference.pb-c.h inference.pb-c.c include/inferwire.pb-c.h inferwire.pb-c.c; do
     if ! cmp -s "$generated/$file" "Tests/CV2Reference/$file"; then
         echo "Tests/CV2Reference/$file is stale: run scripts/generate-protobuf-c.sh" >&2
         exit 1

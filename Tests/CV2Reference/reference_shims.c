@@ -25,6 +25,8 @@ const ProtobufCMessageDescriptor *cref_descriptor(CRefMessage which) {
     case CREF_REPOSITORY_MODEL_LOAD_RESPONSE: return &inference__repository_model_load_response__descriptor;
     case CREF_REPOSITORY_MODEL_UNLOAD_REQUEST: return &inference__repository_model_unload_request__descriptor;
     case CREF_REPOSITORY_MODEL_UNLOAD_RESPONSE: return &inference__repository_model_unload_response__descriptor;
+    case CREF_REQUEST_HEADERS: return &inferwire__request_headers__descriptor;
+    case CREF_STATUS: return &inferwire__status__descriptor;
     }
     return NULL;
 }

@@ -62,6 +62,19 @@ struct DifferentialTests {
             RepositoryModelUnloadRequest(repositoryName: "r", modelName: "m", parameters: random.repositoryParameters()),
             CREF_REPOSITORY_MODEL_UNLOAD_REQUEST)
         try expectProtobufCAgrees(RepositoryModelUnloadResponse(), CREF_REPOSITORY_MODEL_UNLOAD_RESPONSE)
+        try expectProtobufCAgrees(
+            RequestHeaders(
+                method: .modelStreamInfer, modelName: "chat", modelVersion: "1", requestID: "r-1",
+                timeoutMilliseconds: 30_000, authorization: "Bearer t", metadata: ["b": "2", "a": "1", "c": "€"]),
+            CREF_REQUEST_HEADERS)
+        // protobuf-c drops an empty map value when it re-encodes (as it drops an empty key):
+        // the bytes differ, the values do not.
+        let emptyValue = RequestHeaders(method: .modelInfer, metadata: ["a": ""])
+        let repacked = try #require(CReference.repack(CREF_REQUEST_HEADERS, emptyValue.serializedBytes()))
+        #expect(try RequestHeaders(decoding: repacked) == emptyValue)
+        try expectProtobufCAgrees(RequestHeaders(method: Method(rawValue: -5)), CREF_REQUEST_HEADERS)
+        try expectProtobufCAgrees(WireStatus(code: 5, message: "model 'x' not found", details: ["model": "x"]), CREF_STATUS)
+        try expectProtobufCAgrees(WireStatus(code: -1), CREF_STATUS)
     }
 
     @Test("edge values: extremes, negative int32, empty oneof members, NaN bit patterns")

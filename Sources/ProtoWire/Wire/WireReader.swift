@@ -257,6 +257,34 @@ public struct WireReader {
         map[key] = value
     }
 
+    /// One `map<string, string>` entry; same rules as message-valued maps.
+    mutating func readMapEntry(
+        _ wireType: WireType, into map: inout [String: String]
+    ) throws(ProtoWireError) {
+        try expect(wireType, .lengthDelimited)
+        guard map.count < limits.maxRepeatedCount else {
+            throw tooMany(limit: limits.maxRepeatedCount, tensors: false)
+        }
+        let length = try readLength()
+        let outerEnd = end
+        end = position + length
+        var key = ""
+        var value = ""
+        while !isAtEnd {
+            let tag = try readTag()
+            switch tag.number {
+            case 1:
+                do throws(ProtoWireError) { key = try readString(tag.wireType) } catch { throw error.within(field: "key") }
+            case 2:
+                do throws(ProtoWireError) { value = try readString(tag.wireType) } catch { throw error.at(key: key) }
+            default:
+                try skipField(tag)
+            }
+        }
+        end = outerEnd
+        map[key] = value
+    }
+
     // MARK: Repeated scalars (packed or not: decoders must accept both)
 
     mutating func appendVarints<T: FixedWidthInteger>(

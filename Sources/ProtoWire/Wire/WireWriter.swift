@@ -169,6 +169,17 @@ public struct WireWriter {
         }
     }
 
+    /// A `map<string, string>`, sorted by key like message-valued maps.
+    mutating func writeMap(_ field: Int, _ map: [String: String]) {
+        for key in map.keys.sorted() {
+            let value = map[key]!
+            writeTag(field, .lengthDelimited)
+            writeVarint(UInt64(MapEntrySize.of(key: key, value: value)))
+            writeString(1, key, always: true)
+            writeString(2, value, always: true)
+        }
+    }
+
     mutating func writeUnknown(_ unknown: UnknownFields) {
         unknown.bytes.withUnsafeBytes { writeRaw($0) }
     }
@@ -179,6 +190,18 @@ public struct WireWriter {
 enum MapEntrySize {
     static func of<V: ProtoMessage>(key: String, value: V) -> Int {
         WireSize.lengthDelimited(1, key.utf8.count) + WireSize.message(2, value._encodedSize())
+    }
+
+    static func of(key: String, value: String) -> Int {
+        WireSize.lengthDelimited(1, key.utf8.count) + WireSize.lengthDelimited(2, value.utf8.count)
+    }
+
+    static func total(_ field: Int, _ map: [String: String]) -> Int {
+        var total = 0
+        for (key, value) in map {
+            total += WireSize.lengthDelimited(field, of(key: key, value: value))
+        }
+        return total
     }
 
     static func total<V: ProtoMessage>(_ field: Int, _ map: [String: V]) -> Int {

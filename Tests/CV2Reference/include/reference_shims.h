@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
 #include "inference.pb-c.h"
+#include "inferwire.pb-c.h"
 
 // Every message of proto/inference.proto, for tests that run over all of them.
 typedef enum {
@@ -32,6 +33,8 @@ typedef enum {
     CREF_REPOSITORY_MODEL_LOAD_RESPONSE,
     CREF_REPOSITORY_MODEL_UNLOAD_REQUEST,
     CREF_REPOSITORY_MODEL_UNLOAD_RESPONSE,
+    CREF_REQUEST_HEADERS,
+    CREF_STATUS,
 } CRefMessage;
 
 const ProtobufCMessageDescriptor *cref_descriptor(CRefMessage which);
