@@ -26,19 +26,14 @@ extension ProtoMessage {
         guard size <= limits.maxMessageSize else {
             throw ProtoWireError(.messageTooLarge(size: size, limit: limits.maxMessageSize), offset: 0)
         }
-        let result: Result<Self, ProtoWireError> = buffer.withUnsafeReadableBytes { bytes in
+        self = try buffer.withUnsafeReadableBytes { (bytes) throws(ProtoWireError) -> Self in
             // A zero-length buffer may have no address; any valid one will do, nothing is read.
             let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
             var reader = WireReader(base: base, count: size, buffer: buffer, limits: limits)
             var message = Self()
-            do throws(ProtoWireError) {
-                try message._decodeFields(from: &reader)
-                return .success(message)
-            } catch {
-                return .failure(error)
-            }
+            try message._decodeFields(from: &reader)
+            return message
         }
-        self = try result.get()
     }
 
     /// Decodes a message from bytes (copied once into a `ByteBuffer`).

@@ -136,9 +136,30 @@ public struct WireWriter {
     }
 
     mutating func writeMap<V: ProtoMessage>(_ field: Int, _ map: [String: V]) {
+        writeSortedEntries(of: map) { writer, key, value in
+            writer.writeTag(field, .lengthDelimited)
+            writer.writeVarint(UInt64(MapEntrySize.of(key: key, value: value)))
+            writer.writeString(1, key, always: true)
+            writer.writeMessage(2, value)
+        }
+    }
+
+    mutating func writeMap(_ field: Int, _ map: [String: String]) {
+        writeSortedEntries(of: map) { writer, key, value in
+            writer.writeTag(field, .lengthDelimited)
+            writer.writeVarint(UInt64(MapEntrySize.of(key: key, value: value)))
+            writer.writeString(1, key, always: true)
+            writer.writeString(2, value, always: true)
+        }
+    }
+
+    /// Visits map entries sorted by key, so that equal messages encode to equal bytes. The sort
+    /// runs over indices in temporary (stack) storage: encoding must not allocate.
+    @inline(__always)
+    mutating func writeSortedEntries<V>(
+        of map: [String: V], _ write: (inout WireWriter, String, V) -> Void
+    ) {
         guard !map.isEmpty else { return }
-        // Entries go out sorted by key so that equal messages encode to equal bytes. The sort
-        // runs over indices in temporary (stack) storage: encoding must not allocate.
         withUnsafeTemporaryAllocation(of: Dictionary<String, V>.Index.self, capacity: map.count) { order in
             var count = 0
             var index = map.startIndex
@@ -147,7 +168,7 @@ public struct WireWriter {
                 count += 1
                 index = map.index(after: index)
             }
-            // Insertion sort: maps here hold a handful of parameters.
+            // Insertion sort: maps here hold a handful of entries.
             for i in 1..<max(count, 1) {
                 let current = order[i]
                 let key = map[current].key
@@ -160,23 +181,9 @@ public struct WireWriter {
             }
             for i in 0..<count {
                 let (key, value) = map[order[i]]
-                writeTag(field, .lengthDelimited)
-                writeVarint(UInt64(MapEntrySize.of(key: key, value: value)))
-                writeString(1, key, always: true)
-                writeMessage(2, value)
+                write(&self, key, value)
             }
             order.baseAddress!.deinitialize(count: count)
-        }
-    }
-
-    /// A `map<string, string>`, sorted by key like message-valued maps.
-    mutating func writeMap(_ field: Int, _ map: [String: String]) {
-        for key in map.keys.sorted() {
-            let value = map[key]!
-            writeTag(field, .lengthDelimited)
-            writeVarint(UInt64(MapEntrySize.of(key: key, value: value)))
-            writeString(1, key, always: true)
-            writeString(2, value, always: true)
         }
     }
 
