@@ -29,6 +29,29 @@ struct MessageTests {
         #expect(request.serializedBytes() == hex(expected))
     }
 
+    @Test("maps of any size encode sorted by key, so equal maps encode to equal bytes")
+    func largeMapsSorted() throws {
+        for count in [2, 16, 17, 500] {
+            var request = ModelInferRequest()
+            for index in (0..<count).reversed() {
+                request.parameters["k\(String(index, radix: 7))"] = .int64(Int64(index))
+            }
+            let bytes = request.serializedBytes()
+            let decoded = try ModelInferRequest(decoding: bytes)
+            #expect(decoded == request)
+            // Keys come out in order: re-read the entries one by one.
+            var keys: [String] = []
+            var rest = ByteBuffer(bytes: bytes)
+            while rest.readableBytes > 0 {
+                let entry = try ModelInferRequest(decoding: rest.getSlice(at: rest.readerIndex, length: 2 + Int(rest.getInteger(at: rest.readerIndex + 1, as: UInt8.self)!))!)
+                keys.append(entry.parameters.keys.first!)
+                rest.moveReaderIndex(forwardBy: 2 + Int(rest.getInteger(at: rest.readerIndex + 1, as: UInt8.self)!))
+            }
+            #expect(keys == keys.sorted())
+            #expect(keys.count == count)
+        }
+    }
+
     @Test("repeated scalars decode packed and unpacked, even mixed")
     func packedAndUnpacked() throws {
         let tensor = try ModelInferRequest.InferInputTensor(decoding: hex("18 01 1a 02 02 03 18 04"))

@@ -61,8 +61,8 @@ public struct InferTensorContents: ProtoMessage {
         size += WireSize.packedVarints(5, uint64Contents)
         size += WireSize.packedFixed(6, count: fp32Contents.count, elementSize: 4)
         size += WireSize.packedFixed(7, count: fp64Contents.count, elementSize: 8)
-        for element in bytesContents {
-            size += WireSize.lengthDelimited(8, element.readableBytes)
+        for index in bytesContents.indices {
+            size += WireSize.lengthDelimited(8, bytesContents[index].readableBytes)
         }
         return size + unknownFields.bytes.count
     }
@@ -75,8 +75,8 @@ public struct InferTensorContents: ProtoMessage {
         writer.writePackedVarints(5, uint64Contents)
         writer.writePackedFixed(6, fp32Contents)
         writer.writePackedFixed(7, fp64Contents)
-        for element in bytesContents {
-            writer.writeBytes(8, element, always: true)
+        for index in bytesContents.indices {
+            writer.writeBytes(8, bytesContents[index], always: true)
         }
         writer.writeUnknown(unknownFields)
     }

@@ -30,8 +30,8 @@ public struct ServerMetadataResponse: ProtoMessage {
 
     public func _encodedSize() -> Int {
         var size = WireSize.string(1, name) + WireSize.string(2, version)
-        for element in extensions {
-            size += WireSize.lengthDelimited(3, element.utf8.count)
+        for index in extensions.indices {
+            size += WireSize.lengthDelimited(3, extensions[index].utf8.count)
         }
         return size + unknownFields.bytes.count
     }
@@ -39,8 +39,8 @@ public struct ServerMetadataResponse: ProtoMessage {
     public func _encode(to writer: inout WireWriter) {
         writer.writeString(1, name)
         writer.writeString(2, version)
-        for element in extensions {
-            writer.writeString(3, element, always: true)
+        for index in extensions.indices {
+            writer.writeString(3, extensions[index], always: true)
         }
         writer.writeUnknown(unknownFields)
     }
@@ -127,15 +127,15 @@ public struct ModelMetadataResponse: ProtoMessage {
 
     public func _encodedSize() -> Int {
         var size = WireSize.string(1, name)
-        for version in versions {
-            size += WireSize.lengthDelimited(2, version.utf8.count)
+        for index in versions.indices {
+            size += WireSize.lengthDelimited(2, versions[index].utf8.count)
         }
         size += WireSize.string(3, platform)
-        for tensor in inputs {
-            size += WireSize.message(4, tensor._encodedSize())
+        for index in inputs.indices {
+            size += WireSize.message(4, inputs[index]._encodedSize())
         }
-        for tensor in outputs {
-            size += WireSize.message(5, tensor._encodedSize())
+        for index in outputs.indices {
+            size += WireSize.message(5, outputs[index]._encodedSize())
         }
         size += MapEntrySize.total(6, parameters)
         return size + unknownFields.bytes.count
@@ -143,15 +143,15 @@ public struct ModelMetadataResponse: ProtoMessage {
 
     public func _encode(to writer: inout WireWriter) {
         writer.writeString(1, name)
-        for version in versions {
-            writer.writeString(2, version, always: true)
+        for index in versions.indices {
+            writer.writeString(2, versions[index], always: true)
         }
         writer.writeString(3, platform)
-        for tensor in inputs {
-            writer.writeMessage(4, tensor)
+        for index in inputs.indices {
+            writer.writeMessage(4, inputs[index])
         }
-        for tensor in outputs {
-            writer.writeMessage(5, tensor)
+        for index in outputs.indices {
+            writer.writeMessage(5, outputs[index])
         }
         writer.writeMap(6, parameters)
         writer.writeUnknown(unknownFields)

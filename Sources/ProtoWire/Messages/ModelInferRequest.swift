@@ -142,14 +142,14 @@ public struct ModelInferRequest: ProtoMessage {
     public func _encodedSize() -> Int {
         var size = WireSize.string(1, modelName) + WireSize.string(2, modelVersion) + WireSize.string(3, id)
         size += MapEntrySize.total(4, parameters)
-        for input in inputs {
-            size += WireSize.message(5, input._encodedSize())
+        for index in inputs.indices {
+            size += WireSize.message(5, inputs[index]._encodedSize())
         }
-        for output in outputs {
-            size += WireSize.message(6, output._encodedSize())
+        for index in outputs.indices {
+            size += WireSize.message(6, outputs[index]._encodedSize())
         }
-        for raw in rawInputContents {
-            size += WireSize.lengthDelimited(7, raw.readableBytes)
+        for index in rawInputContents.indices {
+            size += WireSize.lengthDelimited(7, rawInputContents[index].readableBytes)
         }
         return size + unknownFields.bytes.count
     }
@@ -159,14 +159,14 @@ public struct ModelInferRequest: ProtoMessage {
         writer.writeString(2, modelVersion)
         writer.writeString(3, id)
         writer.writeMap(4, parameters)
-        for input in inputs {
-            writer.writeMessage(5, input)
+        for index in inputs.indices {
+            writer.writeMessage(5, inputs[index])
         }
-        for output in outputs {
-            writer.writeMessage(6, output)
+        for index in outputs.indices {
+            writer.writeMessage(6, outputs[index])
         }
-        for raw in rawInputContents {
-            writer.writeBytes(7, raw, always: true)
+        for index in rawInputContents.indices {
+            writer.writeBytes(7, rawInputContents[index], always: true)
         }
         writer.writeUnknown(unknownFields)
     }

@@ -88,11 +88,11 @@ public struct ModelInferResponse: ProtoMessage {
     public func _encodedSize() -> Int {
         var size = WireSize.string(1, modelName) + WireSize.string(2, modelVersion) + WireSize.string(3, id)
         size += MapEntrySize.total(4, parameters)
-        for output in outputs {
-            size += WireSize.message(5, output._encodedSize())
+        for index in outputs.indices {
+            size += WireSize.message(5, outputs[index]._encodedSize())
         }
-        for raw in rawOutputContents {
-            size += WireSize.lengthDelimited(6, raw.readableBytes)
+        for index in rawOutputContents.indices {
+            size += WireSize.lengthDelimited(6, rawOutputContents[index].readableBytes)
         }
         return size + unknownFields.bytes.count
     }
@@ -102,11 +102,11 @@ public struct ModelInferResponse: ProtoMessage {
         writer.writeString(2, modelVersion)
         writer.writeString(3, id)
         writer.writeMap(4, parameters)
-        for output in outputs {
-            writer.writeMessage(5, output)
+        for index in outputs.indices {
+            writer.writeMessage(5, outputs[index])
         }
-        for raw in rawOutputContents {
-            writer.writeBytes(6, raw, always: true)
+        for index in rawOutputContents.indices {
+            writer.writeBytes(6, rawOutputContents[index], always: true)
         }
         writer.writeUnknown(unknownFields)
     }

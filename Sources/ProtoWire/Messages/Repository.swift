@@ -101,15 +101,15 @@ public struct RepositoryIndexResponse: ProtoMessage {
 
     public func _encodedSize() -> Int {
         var size = 0
-        for model in models {
-            size += WireSize.message(1, model._encodedSize())
+        for index in models.indices {
+            size += WireSize.message(1, models[index]._encodedSize())
         }
         return size + unknownFields.bytes.count
     }
 
     public func _encode(to writer: inout WireWriter) {
-        for model in models {
-            writer.writeMessage(1, model)
+        for index in models.indices {
+            writer.writeMessage(1, models[index])
         }
         writer.writeUnknown(unknownFields)
     }

@@ -137,10 +137,15 @@ public struct WireWriter {
 
     mutating func writeMap<V: ProtoMessage>(_ field: Int, _ map: [String: V]) {
         writeSortedEntries(of: map) { writer, key, value in
+            // The value's size once, for both the entry's length and the value's own.
+            let valueSize = value._encodedSize()
+            let keyLength = key.utf8.count
             writer.writeTag(field, .lengthDelimited)
-            writer.writeVarint(UInt64(MapEntrySize.of(key: key, value: value)))
+            writer.writeVarint(UInt64(WireSize.lengthDelimited(1, keyLength) + WireSize.lengthDelimited(2, valueSize)))
             writer.writeString(1, key, always: true)
-            writer.writeMessage(2, value)
+            writer.writeTag(2, .lengthDelimited)
+            writer.writeVarint(UInt64(valueSize))
+            value._encode(to: &writer)
         }
     }
 
@@ -168,16 +173,23 @@ public struct WireWriter {
                 count += 1
                 index = map.index(after: index)
             }
-            // Insertion sort: maps here hold a handful of entries.
-            for i in 1..<max(count, 1) {
-                let current = order[i]
-                let key = map[current].key
-                var j = i
-                while j > 0, map[order[j - 1]].key > key {
-                    order[j] = order[j - 1]
-                    j -= 1
+            if count <= 16 {
+                // Insertion sort: parameter maps hold a handful of entries, and this allocates
+                // nothing.
+                for i in 1..<max(count, 1) {
+                    let current = order[i]
+                    let key = map[current].key
+                    var j = i
+                    while j > 0, map[order[j - 1]].key > key {
+                        order[j] = order[j - 1]
+                        j -= 1
+                    }
+                    order[j] = current
                 }
-                order[j] = current
+            } else {
+                // Big maps: O(n log n), even if the sort needs scratch space.
+                var unsorted = order
+                unsorted.sort { map[$0].key < map[$1].key }
             }
             for i in 0..<count {
                 let (key, value) = map[order[i]]
