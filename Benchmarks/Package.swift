@@ -1,0 +1,68 @@
+// swift-tools-version:6.1
+// Benchmarks for ProtoWire against protobuf-c and swift-protobuf, on the V2 messages.
+// A separate package so that the root package does not depend on the benchmark tooling.
+// Run: Benchmarks/run.sh (see docs/BENCHMARKS.md).
+import PackageDescription
+
+let package = Package(
+    name: "InferWireBenchmarks",
+    dependencies: [
+        .package(name: "InferWire", path: ".."),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // protoc-gen-swift 1.39.0 output of proto/inference.proto (Visibility=Public), committed as-is.
+        .target(
+            name: "SwiftProtobufV2",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        // protoc-c output of proto/inference.proto (scripts/generate-protobuf-c.sh Benchmarks/Sources/CV2Reference),
+        // linked against Debian's libprotobuf-c.
+        .target(
+            name: "CV2Reference",
+            linkerSettings: [.linkedLibrary("protobuf-c")]
+        ),
+        // The canonical scenario messages, built once, and the startup cross-check.
+        .target(
+            name: "V2Fixtures",
+            dependencies: [
+                "SwiftProtobufV2",
+                "CV2Reference",
+                .product(name: "ProtoWire", package: "InferWire"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        // A plain loop over one operation, for valgrind --tool=callgrind and quick checks.
+        .executableTarget(
+            name: "V2Profile",
+            dependencies: [
+                "V2Fixtures",
+                "SwiftProtobufV2",
+                "CV2Reference",
+                .product(name: "ProtoWire", package: "InferWire"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .executableTarget(
+            name: "V2Codec",
+            dependencies: [
+                "V2Fixtures",
+                "SwiftProtobufV2",
+                "CV2Reference",
+                .product(name: "ProtoWire", package: "InferWire"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/V2Codec",
+            swiftSettings: [.swiftLanguageMode(.v5)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
