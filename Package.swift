@@ -5,6 +5,7 @@ let package = Package(
     name: "InferWire",
     products: [
         .library(name: "ProtoWire", targets: ["ProtoWire"]),
+        .library(name: "InferWireProtocol", targets: ["InferWireProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -16,6 +17,11 @@ let package = Package(
         .target(
             name: "ProtoWire",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // The binary protocol's framing (docs/PROTOCOL.md), shared by server and client.
+        .target(
+            name: "InferWireProtocol",
+            dependencies: ["ProtoWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
         // Test-only reference codec: protoc-c output of proto/inference.proto, linked against
         // Debian's libprotobuf-c. Regenerate with scripts/generate-protobuf-c.sh.
@@ -31,6 +37,15 @@ let package = Package(
                 "CV2Reference",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "InferWireProtocolTests",
+            dependencies: [
+                "InferWireProtocol",
+                "ProtoWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
     ]

@@ -1,0 +1,60 @@
+import NIOCore
+
+/// Reads the connection preface, then frames, from the byte stream.
+///
+/// The frame length is checked against `maxFrameSize` as soon as the 12-byte header is in,
+/// before any of the payload is buffered: an oversized frame costs the receiver 12 bytes. A
+/// payload is handed on as a slice of the read buffer (`readSlice`), not copied.
+public struct FrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = Frame
+
+    /// Largest payload accepted; this side's advertised MAX_FRAME_SIZE.
+    public var maxFrameSize: UInt32
+    private var prefaceReceived = false
+
+    public init(maxFrameSize: UInt32 = ConnectionSettings.default.maxFrameSize) {
+        self.maxFrameSize = maxFrameSize
+    }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        if !prefaceReceived {
+            // Fail fast on a wrong first byte instead of waiting for 8 bytes that may never come.
+            if let first = buffer.readableBytesView.first, first != ConnectionPreface.magic[0] {
+                throw ProtocolViolation(.badPreface, "not an InferWire connection (expected the IWIRE preface)")
+            }
+            guard let preface = buffer.readSlice(length: ConnectionPreface.size) else { return .needMoreData }
+            _ = try ConnectionPreface.validate(preface.readableBytesView)
+            prefaceReceived = true
+            return .continue
+        }
+        guard buffer.readableBytes >= Frame.headerSize else { return .needMoreData }
+        let start = buffer.readerIndex
+        let length = buffer.getInteger(at: start, endianness: .big, as: UInt32.self)!
+        guard length <= maxFrameSize else {
+            throw ProtocolViolation(.frameTooLarge, "frame of \(length) bytes exceeds MAX_FRAME_SIZE \(maxFrameSize)")
+        }
+        guard buffer.readableBytes >= Frame.headerSize + Int(length) else {
+            // Tell the buffer how much is coming, so it grows once.
+            buffer.reserveCapacity(minimumWritableBytes: Frame.headerSize + Int(length) - buffer.readableBytes)
+            return .needMoreData
+        }
+        let type = buffer.getInteger(at: start + 4, as: UInt8.self)!
+        let flags = buffer.getInteger(at: start + 5, as: UInt8.self)!
+        let reserved = buffer.getInteger(at: start + 6, endianness: .big, as: UInt16.self)!
+        let streamID = buffer.getInteger(at: start + 8, endianness: .big, as: UInt32.self)!
+        guard reserved == 0 else {
+            throw ProtocolViolation(.protocolError, "reserved header bits set (0x\(String(reserved, radix: 16))) in a \(FrameType(rawValue: type)) frame")
+        }
+        buffer.moveReaderIndex(forwardBy: Frame.headerSize)
+        let payload = buffer.readSlice(length: Int(length))!
+        context.fireChannelRead(wrapInboundOut(
+            Frame(type: FrameType(rawValue: type), flags: FrameFlags(rawValue: flags), streamID: streamID, payload: payload)))
+        return .continue
+    }
+
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        // A frame cut off by the end of the connection is dropped: the peer is gone.
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        return .needMoreData
+    }
+}
