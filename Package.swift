@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .library(name: "ProtoWire", targets: ["ProtoWire"]),
         .library(name: "InferWireProtocol", targets: ["InferWireProtocol"]),
+        .library(name: "InferenceService", targets: ["InferenceService"]),
+        .library(name: "InferWireClient", targets: ["InferWireClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -23,6 +25,25 @@ let package = Package(
             name: "InferWireProtocol",
             dependencies: ["ProtoWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // The server core: transport, dispatcher, model registry, runtimes.
+        .target(
+            name: "InferenceService",
+            dependencies: [
+                "ProtoWire", "InferWireProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        // Async client over the binary protocol.
+        .target(
+            name: "InferWireClient",
+            dependencies: [
+                "ProtoWire", "InferWireProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Test-only reference codec: protoc-c output of proto/inference.proto, linked against
         // Debian's libprotobuf-c. Regenerate with scripts/generate-protobuf-c.sh.
         .target(
@@ -37,6 +58,14 @@ let package = Package(
                 "CV2Reference",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "InferenceServiceTests",
+            dependencies: [
+                "InferenceService", "InferWireClient", "InferWireProtocol", "ProtoWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -1,0 +1,120 @@
+import InferWireProtocol
+import NIOCore
+import ProtoWire
+
+/// The client side of one connection: assigns stream ids, routes MESSAGE and STATUS frames to
+/// the waiting calls, answers PING and SETTINGS, and fails open calls when the connection ends.
+final class ClientConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = Frame
+    typealias OutboundOut = Frame
+    typealias Continuation = AsyncThrowingStream<ByteBuffer, Error>.Continuation
+
+    private var context: ChannelHandlerContext?
+    private var calls: [UInt32: Continuation] = [:]
+    private var nextStreamID: UInt32 = 1
+    private var goAwayLastStreamID: UInt32?
+    private let settings: ConnectionSettings
+
+    init(settings: ConnectionSettings) {
+        self.settings = settings
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { sendSettings(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        sendSettings(context: context)
+        context.fireChannelActive()
+    }
+
+    private var settingsSent = false
+    private func sendSettings(context: ChannelHandlerContext) {
+        guard !settingsSent else { return }
+        settingsSent = true
+        context.writeAndFlush(wrapOutboundOut(Frame(type: .settings, streamID: 0, payload: settings.encode())), promise: nil)
+    }
+
+    /// Opens a stream and sends its request; returns the stream id.
+    func start(headers: RequestHeaders, message: ByteBuffer, continuation: Continuation) -> UInt32? {
+        guard let context, context.channel.isActive else {
+            continuation.finish(throwing: InferenceError(.unavailable, "connection closed"))
+            return nil
+        }
+        if goAwayLastStreamID != nil {
+            continuation.finish(throwing: InferenceError(.unavailable, "server is shutting down (GOAWAY)"))
+            return nil
+        }
+        let id = nextStreamID
+        nextStreamID += 2
+        calls[id] = continuation
+        context.write(wrapOutboundOut(Frame(type: .headers, streamID: id, payload: ByteBuffer(bytes: headers.serializedBytes()))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(Frame(type: .message, flags: .endStream, streamID: id, payload: message)), promise: nil)
+        return id
+    }
+
+    /// The caller gave up: tell the server to stop, and forget the call.
+    func cancel(_ id: UInt32) {
+        guard let context, calls.removeValue(forKey: id) != nil else { return }
+        var payload = ByteBuffer()
+        payload.writeInteger(UInt32(StatusCode.cancelled.rawValue), endianness: .big)
+        context.writeAndFlush(wrapOutboundOut(Frame(type: .cancel, streamID: id, payload: payload)), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.type {
+        case .message:
+            calls[frame.streamID]?.yield(frame.payload)
+        case .status:
+            guard let call = calls.removeValue(forKey: frame.streamID) else { return }
+            do {
+                let status = try WireStatus(decoding: frame.payload)
+                if status.code == 0 {
+                    call.finish()
+                } else {
+                    call.finish(throwing: InferenceError(StatusCode(rawValue: status.code), status.message, details: status.details))
+                }
+            } catch {
+                call.finish(throwing: InferenceError(.internal, "malformed STATUS from server: \(error)"))
+            }
+        case .settings:
+            if !frame.flags.contains(.ack) {
+                context.writeAndFlush(wrapOutboundOut(Frame(type: .settings, flags: .ack, streamID: 0)), promise: nil)
+            }
+        case .ping:
+            if !frame.flags.contains(.ack) {
+                context.writeAndFlush(wrapOutboundOut(Frame(type: .ping, flags: .ack, streamID: 0, payload: frame.payload)), promise: nil)
+            }
+        case .goAway:
+            let goAway = try? GoAway.decode(frame.payload)
+            let last = goAway?.lastStreamID ?? 0
+            goAwayLastStreamID = last
+            // Streams the server will not finish fail now; the others run to their STATUS.
+            for (id, call) in calls where id > last || goAway?.code != .noError {
+                calls[id] = nil
+                call.finish(throwing: InferenceError(.unavailable, "server sent GOAWAY (\(goAway?.code.description ?? "?")): \(goAway?.message ?? "")"))
+            }
+        default:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(InferenceError(.unavailable, "connection closed"))
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        failAll(InferenceError(.unavailable, "connection failed: \(error)"))
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: InferenceError) {
+        let open = calls
+        calls.removeAll()
+        for call in open.values { call.finish(throwing: error) }
+    }
+}

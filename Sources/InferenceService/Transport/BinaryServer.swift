@@ -1,0 +1,87 @@
+import InferWireProtocol
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ProtoWire
+
+/// The binary protocol's TCP server: accepts connections and gives each the framing handlers
+/// and a `ServerConnectionHandler` over a shared `Dispatcher`.
+public final class BinaryServer: Sendable {
+    /// The binary protocol's default port, next to MLServer's 8080 (REST), 8081 (gRPC), 8082 (metrics).
+    public static let defaultPort = 8083
+
+    private let channel: Channel
+    private let connections: ConnectionSet
+
+    /// The address the server listens on (port resolved when 0 was asked for).
+    public var localAddress: SocketAddress? { channel.localAddress }
+
+    private init(channel: Channel, connections: ConnectionSet) {
+        self.channel = channel
+        self.connections = connections
+    }
+
+    public static func start(
+        host: String, port: Int, dispatcher: Dispatcher,
+        settings: ConnectionSettings = .default, maxConnections: Int = 10_000,
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> BinaryServer {
+        let connections = ConnectionSet()
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                guard connections.count() < maxConnections else {
+                    return channel.close()
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    let handler = ServerConnectionHandler(dispatcher: dispatcher, settings: settings)
+                    try channel.pipeline.syncOperations.addHandlers([
+                        PrefaceWriter(),
+                        ByteToMessageHandler(FrameDecoder(maxFrameSize: settings.maxFrameSize)),
+                        FrameEncoder(),
+                        handler,
+                    ])
+                    connections.insert(channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+                    channel.closeFuture.whenComplete { _ in connections.remove(channel) }
+                }
+            }
+            .bind(host: host, port: port).get()
+        return BinaryServer(channel: channel, connections: connections)
+    }
+
+    /// Stops accepting, sends GOAWAY on every connection, lets running streams finish for up
+    /// to `timeout`, then closes what is left.
+    public func shutdown(timeout: Duration = .seconds(10)) async {
+        try? await channel.close()
+        let open = connections.all()
+        for (channel, handler) in open {
+            channel.eventLoop.execute { handler.value.drain() }
+        }
+        let deadline = ContinuousClock.now + timeout
+        for (channel, _) in open {
+            while channel.isActive, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            try? await channel.close()
+        }
+    }
+}
+
+/// The open connections, for drain and the connection limit.
+final class ConnectionSet: Sendable {
+    private let lock = NIOLockedValueBox<[ObjectIdentifier: (Channel, NIOLoopBound<ServerConnectionHandler>)]>([:])
+
+    func insert(_ channel: Channel, handler: NIOLoopBound<ServerConnectionHandler>) {
+        lock.withLockedValue { $0[ObjectIdentifier(channel)] = (channel, handler) }
+    }
+
+    func remove(_ channel: Channel) {
+        _ = lock.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    func count() -> Int { lock.withLockedValue { $0.count } }
+
+    func all() -> [(Channel, NIOLoopBound<ServerConnectionHandler>)] { lock.withLockedValue { Array($0.values) } }
+}

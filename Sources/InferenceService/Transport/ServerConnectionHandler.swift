@@ -1,0 +1,243 @@
+import InferWireProtocol
+import NIOCore
+import ProtoWire
+
+/// The server side of one connection: settings, the stream state machine, deadlines, cancel,
+/// backpressure and GOAWAY (docs/PROTOCOL.md). Runs on the connection's event loop; each call
+/// runs in its own Task through the `Dispatcher`, whose results hop back to the loop.
+final class ServerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = Frame
+    typealias OutboundOut = Frame
+
+    private struct Stream {
+        var headers: RequestHeaders
+        var task: Task<Void, Never>?
+        var deadline: Scheduled<Void>?
+    }
+
+    private let dispatcher: Dispatcher
+    private let settings: ConnectionSettings
+    private var streams: [UInt32: Stream] = [:]
+    private var lastStreamID: UInt32 = 0
+    private var draining = false
+    private var settingsSent = false
+    private var context: ChannelHandlerContext?
+
+    init(dispatcher: Dispatcher, settings: ConnectionSettings) {
+        self.dispatcher = dispatcher
+        self.settings = settings
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { sendSettings(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        sendSettings(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        for stream in streams.values {
+            stream.task?.cancel()
+            stream.deadline?.cancel()
+        }
+        streams.removeAll()
+        context.fireChannelInactive()
+    }
+
+    /// Backpressure: stop reading requests while responses cannot be written.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func sendSettings(context: ChannelHandlerContext) {
+        guard !settingsSent else { return }
+        settingsSent = true
+        context.writeAndFlush(wrapOutboundOut(Frame(type: .settings, streamID: 0, payload: settings.encode())), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        do {
+            try handle(frame, context: context)
+        } catch {
+            fail(error, context: context)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        fail(error, context: context)
+    }
+
+    private func handle(_ frame: Frame, context: ChannelHandlerContext) throws(ProtocolViolation) {
+        switch frame.type {
+        case .settings:
+            guard frame.streamID == 0 else { throw ProtocolViolation(.protocolError, "SETTINGS on stream \(frame.streamID)") }
+            if frame.flags.contains(.ack) { return }
+            _ = try ConnectionSettings.decode(frame.payload)
+            context.writeAndFlush(wrapOutboundOut(Frame(type: .settings, flags: .ack, streamID: 0)), promise: nil)
+        case .ping:
+            guard frame.streamID == 0, frame.payload.readableBytes == 8 else {
+                throw ProtocolViolation(.protocolError, "PING must be 8 bytes on stream 0")
+            }
+            if !frame.flags.contains(.ack) {
+                context.writeAndFlush(wrapOutboundOut(Frame(type: .ping, flags: .ack, streamID: 0, payload: frame.payload)), promise: nil)
+            }
+        case .goAway:
+            // The client is leaving: finish what runs, then close.
+            draining = true
+            closeIfDrained(context: context)
+        case .headers:
+            try openStream(frame, context: context)
+        case .message:
+            try startCall(frame, context: context)
+        case .cancel:
+            if let stream = streams.removeValue(forKey: frame.streamID) {
+                stream.task?.cancel()
+                stream.deadline?.cancel()
+                closeIfDrained(context: context)
+            }
+        case .status:
+            throw ProtocolViolation(.protocolError, "STATUS frames go from server to client")
+        default:
+            return  // Unknown frame types are ignored, so that later versions can add some.
+        }
+    }
+
+    private func openStream(_ frame: Frame, context: ChannelHandlerContext) throws(ProtocolViolation) {
+        let id = frame.streamID
+        guard id % 2 == 1, id > lastStreamID else {
+            throw ProtocolViolation(.protocolError, "stream id \(id) is not odd and above \(lastStreamID)")
+        }
+        lastStreamID = id
+        var headers: RequestHeaders
+        do {
+            headers = try RequestHeaders(decoding: frame.payload)
+        } catch {
+            writeStatus(id, InferenceError(.invalidArgument, "malformed RequestHeaders: \(error)"), requestID: "", context: context)
+            return
+        }
+        if headers.requestID.isEmpty {
+            headers.requestID = String(UInt64.random(in: 1 ... .max), radix: 16)
+        }
+        if draining {
+            writeStatus(id, InferenceError(.unavailable, "server is shutting down"), requestID: headers.requestID, context: context)
+            return
+        }
+        guard streams.count < Int(settings.maxConcurrentStreams) else {
+            writeStatus(
+                id, InferenceError(.resourceExhausted, "more than \(settings.maxConcurrentStreams) concurrent streams"),
+                requestID: headers.requestID, context: context)
+            return
+        }
+        streams[id] = Stream(headers: headers)
+    }
+
+    private func startCall(_ frame: Frame, context: ChannelHandlerContext) throws(ProtocolViolation) {
+        let id = frame.streamID
+        guard var stream = streams[id] else {
+            // A stream that already ended (deadline, refusal, cancel): late frames are normal.
+            guard id <= lastStreamID, id != 0 else {
+                throw ProtocolViolation(.protocolError, "MESSAGE on stream \(id), which was never opened")
+            }
+            return
+        }
+        guard stream.task == nil else {
+            streams[id] = nil
+            stream.deadline?.cancel()
+            stream.task?.cancel()
+            writeStatus(id, InferenceError(.invalidArgument, "a stream carries exactly one request message"), requestID: stream.headers.requestID, context: context)
+            return
+        }
+        let headers = stream.headers
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        let dispatcher = self.dispatcher
+        let payload = frame.payload
+        stream.task = Task {
+            let status: InferenceError?
+            do throws(InferenceError) {
+                try await dispatcher.dispatch(headers: headers, payload: payload) { message in
+                    eventLoop.execute { loopBound.value.writeMessage(id, message) }
+                }
+                status = nil
+            } catch {
+                status = error
+            }
+            eventLoop.execute { loopBound.value.finish(id, status) }
+        }
+        if headers.timeoutMilliseconds > 0 {
+            let timeout = TimeAmount.milliseconds(Int64(clamping: headers.timeoutMilliseconds))
+            stream.deadline = context.eventLoop.scheduleTask(in: timeout) {
+                loopBound.value.expire(id)
+            }
+        }
+        streams[id] = stream
+    }
+
+    private func writeMessage(_ id: UInt32, _ message: ByteBuffer) {
+        guard let context, streams[id] != nil else { return }
+        context.writeAndFlush(wrapOutboundOut(Frame(type: .message, streamID: id, payload: message)), promise: nil)
+    }
+
+    private func finish(_ id: UInt32, _ error: InferenceError?) {
+        guard let context, let stream = streams.removeValue(forKey: id) else { return }
+        stream.deadline?.cancel()
+        writeStatus(id, error, requestID: stream.headers.requestID, context: context)
+        closeIfDrained(context: context)
+    }
+
+    private func expire(_ id: UInt32) {
+        guard let context, let stream = streams.removeValue(forKey: id) else { return }
+        stream.task?.cancel()
+        writeStatus(
+            id, InferenceError(.deadlineExceeded, "deadline of \(stream.headers.timeoutMilliseconds) ms exceeded"),
+            requestID: stream.headers.requestID, context: context)
+        closeIfDrained(context: context)
+    }
+
+    private func writeStatus(_ id: UInt32, _ error: InferenceError?, requestID: String, context: ChannelHandlerContext) {
+        var status = WireStatus(code: error?.code.rawValue ?? 0, message: error?.message ?? "", details: error?.details ?? [:])
+        if !requestID.isEmpty { status.details["request_id"] = requestID }
+        context.writeAndFlush(
+            wrapOutboundOut(Frame(type: .status, streamID: id, payload: ByteBuffer(bytes: status.serializedBytes()))),
+            promise: nil)
+    }
+
+    /// Graceful shutdown: GOAWAY, no new streams, close once the running ones are done.
+    func drain() {
+        guard let context, !draining else { return }
+        draining = true
+        let goAway = GoAway(lastStreamID: lastStreamID, code: .noError, message: "server shutting down")
+        context.writeAndFlush(wrapOutboundOut(Frame(type: .goAway, streamID: 0, payload: goAway.encode())), promise: nil)
+        closeIfDrained(context: context)
+    }
+
+    private func closeIfDrained(context: ChannelHandlerContext) {
+        if draining && streams.isEmpty {
+            context.close(promise: nil)
+        }
+    }
+
+    /// A protocol violation ends the connection: GOAWAY with the reason, then close. Other
+    /// connections are untouched.
+    private func fail(_ error: Error, context: ChannelHandlerContext) {
+        let violation = error as? ProtocolViolation ?? ProtocolViolation(.internalError, "\(error)")
+        let goAway = GoAway(lastStreamID: lastStreamID, code: violation.code, message: violation.message)
+        for stream in streams.values {
+            stream.task?.cancel()
+            stream.deadline?.cancel()
+        }
+        streams.removeAll()
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(Frame(type: .goAway, streamID: 0, payload: goAway.encode())))
+            .whenComplete { _ in channel.close(promise: nil) }
+    }
+}

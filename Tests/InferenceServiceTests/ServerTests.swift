@@ -1,0 +1,261 @@
+import InferWireClient
+import InferWireProtocol
+import InferenceService
+import NIOCore
+import NIOPosix
+import ProtoWire
+import Testing
+
+/// The server and the client library over real loopback sockets.
+@Suite("Binary server over TCP", .timeLimit(.minutes(2)))
+struct ServerTests {
+    /// A server on 127.0.0.1 with an ephemeral port and an `echo` model, and a client on it.
+    struct Fixture {
+        let server: BinaryServer
+        let client: InferWireClient
+        let registry: ModelRegistry
+        let port: Int
+
+        static func start(settings: ConnectionSettings = .default) async throws -> Fixture {
+            let registry = ModelRegistry()
+            await registry.register(name: "echo", version: "1", runtime: EchoRuntime(name: "echo", version: "1"))
+            try await registry.load(name: "echo")
+            let server = try await BinaryServer.start(host: "127.0.0.1", port: 0, dispatcher: Dispatcher(registry: registry), settings: settings)
+            let port = try #require(server.localAddress?.port)
+            let client = try await InferWireClient.connect(host: "127.0.0.1", port: port)
+            return Fixture(server: server, client: client, registry: registry, port: port)
+        }
+
+        func stop() async {
+            await client.close()
+            await server.shutdown(timeout: .seconds(2))
+        }
+    }
+
+    func echoRequest(_ text: String, parameters: [String: InferParameter] = [:]) -> ModelInferRequest {
+        var request = ModelInferRequest()
+        request.modelName = "echo"
+        request.id = "req-\(text.count)"
+        request.parameters = parameters
+        request.inputs = [.init(name: "text", datatype: "BYTES", shape: [1])]
+        request.rawInputContents = [BytesElements.encode(strings: [text])]
+        return request
+    }
+
+    func expectStatus(_ code: StatusCode, _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async {
+        do {
+            try await body()
+            Issue.record("expected \(code), got success", sourceLocation: sourceLocation)
+        } catch let error as InferenceError {
+            #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("expected InferenceError \(code), got \(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("health, metadata and repository index")
+    func health() async throws {
+        let fixture = try await Fixture.start()
+        #expect(try await fixture.client.serverLive())
+        #expect(try await fixture.client.serverReady())
+        #expect(try await fixture.client.modelReady("echo"))
+        #expect(try await !fixture.client.modelReady("missing"))
+        #expect(try await fixture.client.serverMetadata().name == "inferwire")
+        #expect(try await fixture.client.modelMetadata("echo").platform == "inferwire-echo")
+        #expect(try await fixture.client.repositoryIndex().map(\.name) == ["echo"])
+        await fixture.stop()
+    }
+
+    @Test("ModelInfer echoes raw bytes byte for byte, 1 MiB included")
+    func echo() async throws {
+        let fixture = try await Fixture.start()
+        let response = try await fixture.client.infer(echoRequest("hello"))
+        #expect(response.modelName == "echo")
+        #expect(response.id == "req-5")
+        #expect(try response.bytesElements(ofOutput: 0).map { String(buffer: $0) } == ["hello"])
+
+        var image = echoRequest("")
+        let bytes = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        image.inputs = [.init(name: "image", datatype: "BYTES", shape: [1])]
+        image.rawInputContents = [BytesElements.encode([bytes])]
+        let echoed = try await fixture.client.infer(image)
+        #expect(echoed.rawOutputContents == image.rawInputContents)
+        await fixture.stop()
+    }
+
+    @Test("errors: unknown model, bad tensor, model mismatch, malformed message, unknown method")
+    func errors() async throws {
+        let fixture = try await Fixture.start()
+        var unknown = echoRequest("x")
+        unknown.modelName = "nope"
+        await expectStatus(.notFound) { _ = try await fixture.client.infer(unknown) }
+
+        var badShape = echoRequest("x")
+        badShape.inputs[0].shape = [2]
+        await expectStatus(.invalidArgument) { _ = try await fixture.client.infer(badShape) }
+
+        await expectStatus(.invalidArgument) {
+            _ = try await fixture.client.unary(.modelInfer, self.echoRequest("x"), as: ModelInferResponse.self, modelName: "other")
+        }
+        await expectStatus(.invalidArgument) {
+            for try await _ in fixture.client.call(RequestHeaders(method: .modelInfer), message: ByteBuffer(bytes: [0x0A, 0x05, 0x61])) {}
+        }
+        await expectStatus(.unimplemented) {
+            for try await _ in fixture.client.call(RequestHeaders(method: Method(rawValue: 99)), message: ByteBuffer()) {}
+        }
+        // The connection survived all of it.
+        #expect(try await fixture.client.serverLive())
+        await fixture.stop()
+    }
+
+    @Test("1,000 concurrent streams on one connection, answered in any order")
+    func concurrentStreams() async throws {
+        let fixture = try await Fixture.start()
+        let client = fixture.client
+        let results = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for index in 0..<1000 {
+                group.addTask {
+                    // Varying delays make the responses interleave.
+                    let request = self.echoRequest("message \(index)", parameters: ["delay_ms": .int64(Int64(index % 7))])
+                    let response = try await client.infer(request)
+                    return (index, String(buffer: try response.bytesElements(ofOutput: 0)[0]))
+                }
+            }
+            var results: [Int: String] = [:]
+            for try await (index, text) in group { results[index] = text }
+            return results
+        }
+        #expect(results.count == 1000)
+        #expect(results.allSatisfy { $0.value == "message \($0.key)" })
+        await fixture.stop()
+    }
+
+    @Test("server streaming: ModelStreamInfer sends every response, then OK")
+    func streaming() async throws {
+        let fixture = try await Fixture.start()
+        var count = 0
+        for try await message in fixture.client.streamInfer(echoRequest("tick", parameters: ["stream_count": .int64(5)])) {
+            #expect(message.errorMessage.isEmpty)
+            #expect(try message.inferResponse?.bytesElements(ofOutput: 0).map { String(buffer: $0) } == ["tick"])
+            count += 1
+        }
+        #expect(count == 5)
+        await fixture.stop()
+    }
+
+    @Test("a deadline ends the stream with DEADLINE_EXCEEDED, long before the work would finish")
+    func deadline() async throws {
+        let fixture = try await Fixture.start()
+        let start = ContinuousClock.now
+        await expectStatus(.deadlineExceeded) {
+            _ = try await fixture.client.infer(self.echoRequest("slow", parameters: ["delay_ms": .int64(30_000)]), timeout: .milliseconds(100))
+        }
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(try await fixture.client.serverLive())
+        await fixture.stop()
+    }
+
+    @Test("cancelling the calling task cancels the stream; the connection goes on")
+    func cancel() async throws {
+        let fixture = try await Fixture.start()
+        let client = fixture.client
+        let slow = Task { try await client.infer(self.echoRequest("slow", parameters: ["delay_ms": .int64(30_000)])) }
+        try await Task.sleep(for: .milliseconds(100))
+        slow.cancel()
+        let start = ContinuousClock.now
+        let result = await slow.result
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(throws: (any Error).self) { try result.get() }
+        #expect(try await client.infer(echoRequest("after")).id == "req-5")
+        await fixture.stop()
+    }
+
+    @Test("streams beyond MAX_CONCURRENT_STREAMS get RESOURCE_EXHAUSTED; the others finish")
+    func tooManyStreams() async throws {
+        let fixture = try await Fixture.start(settings: ConnectionSettings(maxFrameSize: 1 << 20, maxConcurrentStreams: 2))
+        let client = fixture.client
+        let outcomes = await withTaskGroup(of: StatusCode.self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    do {
+                        _ = try await client.infer(self.echoRequest("x", parameters: ["delay_ms": .int64(300)]))
+                        return .ok
+                    } catch let error as InferenceError {
+                        return error.code
+                    } catch {
+                        return .unknown
+                    }
+                }
+            }
+            var outcomes: [StatusCode] = []
+            for await code in group { outcomes.append(code) }
+            return outcomes
+        }
+        #expect(outcomes.filter { $0 == .ok }.count == 2)
+        #expect(outcomes.filter { $0 == .resourceExhausted }.count == 1)
+        await fixture.stop()
+    }
+
+    @Test("a message over MAX_FRAME_SIZE ends that connection with GOAWAY; other connections are untouched")
+    func oversizedMessage() async throws {
+        let fixture = try await Fixture.start(settings: ConnectionSettings(maxFrameSize: 1 << 20, maxConcurrentStreams: 16))
+        let other = try await InferWireClient.connect(host: "127.0.0.1", port: fixture.port)
+        var big = echoRequest("")
+        big.rawInputContents = [BytesElements.encode([[UInt8](repeating: 1, count: 2 << 20)])]
+        await expectStatus(.unavailable) { _ = try await fixture.client.infer(big) }
+        #expect(try await other.serverLive())
+        await other.close()
+        await fixture.stop()
+    }
+
+    /// Echo that reports when a call has reached it, so that a test can act while it runs.
+    struct SignallingRuntime: InferenceRuntime {
+        let echo = EchoRuntime(name: "gate")
+        let started: AsyncStream<Void>.Continuation
+
+        func metadata() -> ModelMetadataResponse { echo.metadata() }
+
+        func infer(_ request: ModelInferRequest, context: RequestContext) async throws -> ModelInferResponse {
+            started.yield()
+            return try await echo.infer(request, context: context)
+        }
+    }
+
+    @Test("drain: in-flight requests finish, new ones are refused")
+    func drain() async throws {
+        let fixture = try await Fixture.start()
+        let (started, signal) = AsyncStream<Void>.makeStream()
+        await fixture.registry.register(name: "gate", runtime: SignallingRuntime(started: signal))
+        try await fixture.registry.load(name: "gate")
+        let client = fixture.client
+        var slow = echoRequest("slow", parameters: ["delay_ms": .int64(500)])
+        slow.modelName = "gate"
+        let inFlight = Task { [slow] in try await client.infer(slow) }
+        var iterator = started.makeAsyncIterator()
+        _ = await iterator.next()  // the server is running it now
+        await fixture.server.shutdown(timeout: .seconds(5))
+        let response = try await inFlight.value
+        #expect(try response.bytesElements(ofOutput: 0).map { String(buffer: $0) } == ["slow"])
+        await expectStatus(.unavailable) { _ = try await client.infer(self.echoRequest("late")) }
+        await client.close()
+    }
+
+    @Test("models load and unload at run time while requests run")
+    func loadUnload() async throws {
+        let fixture = try await Fixture.start()
+        await fixture.registry.register(name: "second", runtime: EchoRuntime(name: "second"))
+        #expect(try await !fixture.client.modelReady("second"))
+        try await fixture.client.load(model: "second")
+        #expect(try await fixture.client.modelReady("second"))
+        var request = echoRequest("x")
+        request.modelName = "second"
+        #expect(try await fixture.client.infer(request).modelName == "second")
+        try await fixture.client.unload(model: "second")
+        await expectStatus(.unavailable) { _ = try await fixture.client.infer(request) }
+        await expectStatus(.notFound) { try await fixture.client.load(model: "missing") }
+        #expect(try await fixture.client.infer(echoRequest("still")).modelName == "echo")
+        let index = try await fixture.client.repositoryIndex()
+        #expect(index.map(\.state) == ["READY", "UNAVAILABLE"])
+        await fixture.stop()
+    }
+}
