@@ -8,10 +8,12 @@ let package = Package(
         .library(name: "InferWireProtocol", targets: ["InferWireProtocol"]),
         .library(name: "InferenceService", targets: ["InferenceService"]),
         .library(name: "InferWireClient", targets: ["InferWireClient"]),
+        .executable(name: "inferwire", targets: ["inferwire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // The hand-written protobuf codec and the V2 messages. ByteBuffer is its only dependency:
@@ -40,6 +42,16 @@ let package = Package(
             name: "InferWireClient",
             dependencies: [
                 "ProtoWire", "InferWireProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The `inferwire` command: serve, infer, health, models.
+        .executableTarget(
+            name: "inferwire",
+            dependencies: [
+                "InferenceService", "InferWireClient", "InferWireProtocol", "ProtoWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

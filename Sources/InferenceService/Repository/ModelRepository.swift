@@ -1,0 +1,39 @@
+import Foundation
+
+/// A folder tree of models, as MLServer reads it: every folder below the root that holds a
+/// `model-settings.json` is a model. Unreadable files are reported, not fatal.
+public struct ModelRepository: Sendable {
+    public let root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    /// Every model found, and every settings file that could not be read.
+    public func scan() -> (models: [ModelSettings], errors: [RepositoryError]) {
+        var models: [ModelSettings] = []
+        var errors: [RepositoryError] = []
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return ([], [RepositoryError(file: root, message: "model repository folder not found")])
+        }
+        let files = (FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? [])
+            .filter { ($0 as NSString).lastPathComponent == "model-settings.json" }
+            .sorted()
+        var seen: [String: String] = [:]
+        for file in files {
+            let path = (root as NSString).appendingPathComponent(file)
+            do throws(RepositoryError) {
+                let settings = try ModelSettings.load(file: path)
+                if let other = seen[settings.name] {
+                    throw RepositoryError(file: path, message: "model name '\(settings.name)' is already used by \(other)")
+                }
+                seen[settings.name] = path
+                models.append(settings)
+            } catch {
+                errors.append(error)
+            }
+        }
+        return (models, errors)
+    }
+}

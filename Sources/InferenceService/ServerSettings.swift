@@ -1,0 +1,96 @@
+import Foundation
+import InferWireProtocol
+
+/// The server's settings: defaults, then `settings.json` (MLServer's file, keys it shares keep
+/// their names), then environment variables (`MLSERVER_*` where MLServer has the setting,
+/// `INFERWIRE_*` for ours), then command-line flags.
+public struct ServerSettings: Sendable, Equatable {
+    public var host = "0.0.0.0"
+    /// The binary protocol's port (`INFERWIRE_BINARY_PORT`, `binary_port`).
+    public var binaryPort = 8083
+    /// MLServer's `model_repository_root`.
+    public var modelRepositoryRoot = "."
+    /// MLServer's `load_models_at_startup`.
+    public var loadModelsAtStartup = true
+    public var maxFrameSize: UInt32 = ConnectionSettings.default.maxFrameSize
+    public var maxConcurrentStreams: UInt32 = ConnectionSettings.default.maxConcurrentStreams
+    public var maxConnections = 10_000
+    /// Seconds a SIGTERM drain waits for running streams.
+    public var drainTimeoutSeconds = 30.0
+
+    public init() {}
+
+    public var connectionSettings: ConnectionSettings {
+        ConnectionSettings(maxFrameSize: maxFrameSize, maxConcurrentStreams: maxConcurrentStreams)
+    }
+
+    /// Reads `settings.json`; unknown keys (MLServer's REST and gRPC settings) are ignored.
+    public mutating func apply(file path: String) throws(RepositoryError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RepositoryError(file: path, message: "cannot read the settings file")
+        }
+        let values: [String: JSONValue]
+        do {
+            guard case .object(let object) = try JSONDecoder().decode(JSONValue.self, from: data) else {
+                throw RepositoryError(file: path, message: "the top level must be a JSON object")
+            }
+            values = object
+        } catch let error as RepositoryError {
+            throw error
+        } catch {
+            throw RepositoryError(file: path, message: "not valid JSON: \(error)")
+        }
+        try apply(values.compactMapValues { value -> String? in
+            switch value {
+            case .string(let string): string
+            case .number(let number): number.rounded() == number ? String(Int64(number)) : String(number)
+            case .bool(let bool): String(bool)
+            default: nil
+            }
+        }, source: path)
+    }
+
+    /// Applies environment variables.
+    public mutating func apply(environment: [String: String]) throws(RepositoryError) {
+        var values: [String: String] = [:]
+        for (key, value) in environment {
+            for prefix in ["MLSERVER_", "INFERWIRE_"] where key.hasPrefix(prefix) {
+                values[key.dropFirst(prefix.count).lowercased()] = value
+            }
+        }
+        try apply(values, source: "environment")
+    }
+
+    private mutating func apply(_ values: [String: String], source: String) throws(RepositoryError) {
+        func number<T: FixedWidthInteger>(_ key: String, _ type: T.Type) throws(RepositoryError) -> T? {
+            guard let text = values[key] else { return nil }
+            guard let value = T(text), value >= 0 else {
+                throw RepositoryError(file: source, message: "\(key) must be a non-negative integer, got '\(text)'")
+            }
+            return value
+        }
+        if let value = values["host"] { host = value }
+        if let value = try number("binary_port", Int.self) { binaryPort = value }
+        if let value = values["model_repository_root"] { modelRepositoryRoot = value }
+        if let value = values["load_models_at_startup"] {
+            guard let flag = Bool(value.lowercased()) else {
+                throw RepositoryError(file: source, message: "load_models_at_startup must be true or false, got '\(value)'")
+            }
+            loadModelsAtStartup = flag
+        }
+        if let value = try number("max_frame_size", UInt32.self) {
+            guard value >= ConnectionSettings.minimumFrameSize else {
+                throw RepositoryError(file: source, message: "max_frame_size must be at least \(ConnectionSettings.minimumFrameSize)")
+            }
+            maxFrameSize = value
+        }
+        if let value = try number("max_concurrent_streams", UInt32.self) { maxConcurrentStreams = value }
+        if let value = try number("max_connections", Int.self) { maxConnections = value }
+        if let text = values["drain_timeout"] {
+            guard let value = Double(text), value >= 0 else {
+                throw RepositoryError(file: source, message: "drain_timeout must be seconds, got '\(text)'")
+            }
+            drainTimeoutSeconds = value
+        }
+    }
+}
