@@ -9,7 +9,7 @@ public struct ModelRepository: Sendable {
         self.root = root
     }
 
-    /// Every model found, and every settings file that could not be read.
+    /// Every model found (sorted by name), and every settings file that could not be read.
     public func scan() -> (models: [ModelSettings], errors: [RepositoryError]) {
         var models: [ModelSettings] = []
         var errors: [RepositoryError] = []
@@ -34,6 +34,6 @@ public struct ModelRepository: Sendable {
                 errors.append(error)
             }
         }
-        return (models, errors)
+        return (models.sorted { $0.name < $1.name }, errors)
     }
 }
