@@ -83,6 +83,32 @@ struct ServerTests {
         await fixture.stop()
     }
 
+    @Test("a 64 MiB raw tensor round-trips byte-identical")
+    func largeTensor() async throws {
+        let settings = ConnectionSettings(maxFrameSize: 80 << 20, maxConcurrentStreams: 16)
+        let registry = ModelRegistry()
+        await registry.register(name: "echo", runtime: EchoRuntime(name: "echo"))
+        try await registry.load(name: "echo")
+        let server = try await BinaryServer.start(
+            host: "127.0.0.1", port: 0, dispatcher: Dispatcher(registry: registry, limits: DecodingLimits(maxMessageSize: 80 << 20)),
+            settings: settings)
+        let client = try await InferWireClient.connect(host: "127.0.0.1", port: try #require(server.localAddress?.port), settings: settings)
+        var request = ModelInferRequest()
+        request.modelName = "echo"
+        request.inputs = [.init(name: "pixels", datatype: "UINT8", shape: [64 << 20])]
+        var raw = ByteBuffer()
+        raw.writeWithUnsafeMutableBytes(minimumWritableBytes: 64 << 20) { bytes in
+            for index in 0..<(64 << 20) { bytes[index] = UInt8(truncatingIfNeeded: index &* 2_654_435_761 >> 7) }
+            return 64 << 20
+        }
+        request.rawInputContents = [raw]
+        let response = try await client.infer(request)
+        #expect(response.rawOutputContents.count == 1)
+        #expect(response.rawOutputContents[0] == raw)
+        await client.close()
+        await server.shutdown(timeout: .seconds(2))
+    }
+
     @Test("errors: unknown model, bad tensor, model mismatch, malformed message, unknown method")
     func errors() async throws {
         let fixture = try await Fixture.start()
