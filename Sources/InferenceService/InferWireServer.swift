@@ -1,6 +1,9 @@
 import InferWireProtocol
+import Logging
+import Metrics
 import NIOCore
 import NIOPosix
+import Prometheus
 import ProtoWire
 
 /// Everything `inferwire serve` starts: the model repository read from disk, its models loaded,
@@ -11,9 +14,13 @@ public struct InferWireServer: Sendable {
     public let server: BinaryServer
     /// Settings files that could not be read (their models are not served).
     public let repositoryErrors: [RepositoryError]
+    /// Prometheus exposition on `settings.metricsPort`, unless `metricsEndpoint` is empty.
+    public let metricsServer: MetricsServer?
+    public let metricsRegistry: PrometheusCollectorRegistry
 
     public static func start(
         settings: ServerSettings, runtimes: RuntimeFactory = .builtIn,
+        logger: Logger = Logger(label: "inferwire"),
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> InferWireServer {
         let registry = ModelRegistry()
@@ -21,16 +28,46 @@ public struct InferWireServer: Sendable {
         for model in models {
             await registry.register(name: model.name, version: model.version, runtime: runtimes.runtime(for: model))
         }
+        for error in errors {
+            logger.error("model settings skipped: \(error)")
+        }
         if settings.loadModelsAtStartup {
             for model in models {
                 // A model that fails is listed UNAVAILABLE with its reason; the others serve.
-                try? await registry.load(name: model.name)
+                do {
+                    try await registry.load(name: model.name)
+                    logger.info("model loaded", metadata: ["model": "\(model.name)", "implementation": "\(model.implementation)"])
+                } catch {
+                    logger.error("model failed to load", metadata: ["model": "\(model.name)", "reason": "\(error.message)"])
+                }
             }
         }
+        let metricsRegistry = PrometheusCollectorRegistry()
+        let metrics = ServerMetrics(factory: PrometheusMetricsFactory(registry: metricsRegistry))
         let dispatcher = Dispatcher(registry: registry, limits: DecodingLimits(maxMessageSize: Int(settings.maxFrameSize)))
         let server = try await BinaryServer.start(
             host: settings.host, port: settings.binaryPort, dispatcher: dispatcher,
-            settings: settings.connectionSettings, maxConnections: settings.maxConnections, group: group)
-        return InferWireServer(settings: settings, registry: registry, server: server, repositoryErrors: errors)
+            settings: settings.connectionSettings, maxConnections: settings.maxConnections,
+            metrics: metrics, logger: logger, group: group)
+        var metricsServer: MetricsServer?
+        if !settings.metricsEndpoint.isEmpty {
+            do {
+                metricsServer = try await MetricsServer.start(
+                    host: settings.host, port: settings.metricsPort, registry: metricsRegistry, path: settings.metricsEndpoint, group: group)
+            } catch {
+                await server.shutdown(timeout: .zero)
+                throw error
+            }
+        }
+        return InferWireServer(
+            settings: settings, registry: registry, server: server, repositoryErrors: errors,
+            metricsServer: metricsServer, metricsRegistry: metricsRegistry)
+    }
+
+    /// Drains the binary server (GOAWAY, running streams finish up to `timeout`) and stops the
+    /// metrics server.
+    public func shutdown(timeout: Duration) async {
+        await server.shutdown(timeout: timeout)
+        await metricsServer?.close()
     }
 }

@@ -8,6 +8,10 @@ public struct ServerSettings: Sendable, Equatable {
     public var host = "0.0.0.0"
     /// The binary protocol's port (`INFERWIRE_BINARY_PORT`, `binary_port`).
     public var binaryPort = 8083
+    /// MLServer's `metrics_port`: Prometheus exposition over HTTP.
+    public var metricsPort = 8082
+    /// MLServer's `metrics_endpoint`; empty disables the metrics server.
+    public var metricsEndpoint = "/metrics"
     /// MLServer's `model_repository_root`.
     public var modelRepositoryRoot = "."
     /// MLServer's `load_models_at_startup`.
@@ -72,6 +76,8 @@ public struct ServerSettings: Sendable, Equatable {
         if let value = values["host"] { host = value }
         if let value = try number("binary_port", Int.self) { binaryPort = value }
         if let value = values["model_repository_root"] { modelRepositoryRoot = value }
+        if let value = try number("metrics_port", Int.self) { metricsPort = value }
+        if let value = values["metrics_endpoint"] { metricsEndpoint = value }
         if let value = values["load_models_at_startup"] {
             guard let flag = Bool(value.lowercased()) else {
                 throw RepositoryError(file: source, message: "load_models_at_startup must be true or false, got '\(value)'")

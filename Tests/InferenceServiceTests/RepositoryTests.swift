@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import InferWireClient
 import InferWireProtocol
 import InferenceService
@@ -62,6 +65,7 @@ struct RepositoryTests {
         var settings = ServerSettings()
         settings.host = "127.0.0.1"
         settings.binaryPort = 0
+        settings.metricsPort = 0
         settings.modelRepositoryRoot = folder.path
         let running = try await InferWireServer.start(settings: settings)
         let port = try #require(running.server.localAddress?.port)
@@ -75,8 +79,22 @@ struct RepositoryTests {
         var request = ModelInferRequest()
         request.modelName = "echo"
         #expect(try await client.infer(request).modelName == "echo")
+        request.modelName = "llm"
+        await #expect(throws: InferenceError.self) { try await client.infer(request) }
+
+        // Prometheus exposition on the metrics port.
+        let metricsPort = try #require(running.metricsServer?.localAddress?.port)
+        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(metricsPort)/metrics")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains(#"inferwire_requests_total{method="ModelInfer",model="echo",code="OK"} 1"#))
+        #expect(text.contains(#"inferwire_requests_total{method="ModelInfer",model="llm",code="UNAVAILABLE"} 1"#))
+        #expect(text.contains("inferwire_request_duration_seconds"))
+        #expect(text.contains("inferwire_received_bytes_total"))
+        let (_, missing) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(metricsPort)/other")!)
+        #expect((missing as? HTTPURLResponse)?.statusCode == 404)
         await client.close()
-        await running.server.shutdown(timeout: .seconds(2))
+        await running.shutdown(timeout: .seconds(2))
     }
 
     @Test("settings: defaults, then settings.json, then environment; bad values are named")

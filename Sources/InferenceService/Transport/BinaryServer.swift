@@ -1,4 +1,5 @@
 import InferWireProtocol
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -24,6 +25,7 @@ public final class BinaryServer: Sendable {
     public static func start(
         host: String, port: Int, dispatcher: Dispatcher,
         settings: ConnectionSettings = .default, maxConnections: Int = 10_000,
+        metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "inferwire.server"),
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> BinaryServer {
         let connections = ConnectionSet()
@@ -33,10 +35,11 @@ public final class BinaryServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 guard connections.count() < maxConnections else {
+                    logger.warning("refusing a connection: \(maxConnections) connections open")
                     return channel.close()
                 }
                 return channel.eventLoop.makeCompletedFuture {
-                    let handler = ServerConnectionHandler(dispatcher: dispatcher, settings: settings)
+                    let handler = ServerConnectionHandler(dispatcher: dispatcher, settings: settings, metrics: metrics, logger: logger)
                     try channel.pipeline.syncOperations.addHandlers([
                         PrefaceWriter(),
                         ByteToMessageHandler(FrameDecoder(maxFrameSize: settings.maxFrameSize)),

@@ -1,4 +1,5 @@
 import InferWireProtocol
+import Logging
 import NIOCore
 import ProtoWire
 
@@ -13,23 +14,29 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         var headers: RequestHeaders
         var task: Task<Void, Never>?
         var deadline: Scheduled<Void>?
+        var started: NIODeadline
     }
 
     private let dispatcher: Dispatcher
     private let settings: ConnectionSettings
+    private let metrics: ServerMetrics
+    private var logger: Logger
     private var streams: [UInt32: Stream] = [:]
     private var lastStreamID: UInt32 = 0
     private var draining = false
     private var settingsSent = false
     private var context: ChannelHandlerContext?
 
-    init(dispatcher: Dispatcher, settings: ConnectionSettings) {
+    init(dispatcher: Dispatcher, settings: ConnectionSettings, metrics: ServerMetrics, logger: Logger) {
         self.dispatcher = dispatcher
         self.settings = settings
+        self.metrics = metrics
+        self.logger = logger
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        logger[metadataKey: "peer"] = "\(context.channel.remoteAddress?.description ?? "?")"
         if context.channel.isActive { sendSettings(context: context) }
     }
 
@@ -46,6 +53,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         for stream in streams.values {
             stream.task?.cancel()
             stream.deadline?.cancel()
+            metrics.streamClosed()
         }
         streams.removeAll()
         context.fireChannelInactive()
@@ -65,6 +73,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        metrics.bytesReceived(Frame.headerSize + frame.payload.readableBytes)
         do {
             try handle(frame, context: context)
         } catch {
@@ -102,6 +111,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             if let stream = streams.removeValue(forKey: frame.streamID) {
                 stream.task?.cancel()
                 stream.deadline?.cancel()
+                record(stream.headers, .cancelled, since: stream.started, stream: true)
                 closeIfDrained(context: context)
             }
         case .status:
@@ -122,6 +132,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             headers = try RequestHeaders(decoding: frame.payload)
         } catch {
             writeStatus(id, InferenceError(.invalidArgument, "malformed RequestHeaders: \(error)"), requestID: "", context: context)
+            record(RequestHeaders(), .invalidArgument, since: .now(), stream: false)
             return
         }
         if headers.requestID.isEmpty {
@@ -129,15 +140,18 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
         if draining {
             writeStatus(id, InferenceError(.unavailable, "server is shutting down"), requestID: headers.requestID, context: context)
+            record(headers, .unavailable, since: .now(), stream: false)
             return
         }
         guard streams.count < Int(settings.maxConcurrentStreams) else {
             writeStatus(
                 id, InferenceError(.resourceExhausted, "more than \(settings.maxConcurrentStreams) concurrent streams"),
                 requestID: headers.requestID, context: context)
+            record(headers, .resourceExhausted, since: .now(), stream: false)
             return
         }
-        streams[id] = Stream(headers: headers)
+        streams[id] = Stream(headers: headers, started: .now())
+        metrics.streamOpened()
     }
 
     private func startCall(_ frame: Frame, context: ChannelHandlerContext) throws(ProtocolViolation) {
@@ -154,6 +168,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             stream.deadline?.cancel()
             stream.task?.cancel()
             writeStatus(id, InferenceError(.invalidArgument, "a stream carries exactly one request message"), requestID: stream.headers.requestID, context: context)
+            record(stream.headers, .invalidArgument, since: stream.started, stream: true)
             return
         }
         let headers = stream.headers
@@ -184,6 +199,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     private func writeMessage(_ id: UInt32, _ message: ByteBuffer) {
         guard let context, streams[id] != nil else { return }
+        metrics.bytesSent(Frame.headerSize + message.readableBytes)
         context.writeAndFlush(wrapOutboundOut(Frame(type: .message, streamID: id, payload: message)), promise: nil)
     }
 
@@ -191,7 +207,20 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         guard let context, let stream = streams.removeValue(forKey: id) else { return }
         stream.deadline?.cancel()
         writeStatus(id, error, requestID: stream.headers.requestID, context: context)
+        record(stream.headers, error?.code ?? .ok, since: stream.started, stream: true, message: error?.message)
         closeIfDrained(context: context)
+    }
+
+    /// Metrics and a debug log line for every finished stream (warnings for server-side faults).
+    private func record(_ headers: RequestHeaders, _ code: StatusCode, since started: NIODeadline, stream: Bool, message: String? = nil) {
+        if stream { metrics.streamClosed() }
+        let duration = NIODeadline.now() - started
+        metrics.finished(method: headers.method, model: headers.modelName, code: code, duration: duration)
+        let level: Logger.Level = code == .internal || code == .unknown || code == .dataLoss ? .warning : .debug
+        logger.log(level: level, "stream finished", metadata: [
+            "request_id": "\(headers.requestID)", "method": "\(headers.method)", "model": "\(headers.modelName)",
+            "code": "\(code)", "ms": "\(duration.nanoseconds / 1_000_000)",
+        ].merging(message.map { ["message": "\($0)"] } ?? [:]) { first, _ in first })
     }
 
     private func expire(_ id: UInt32) {
@@ -200,12 +229,14 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         writeStatus(
             id, InferenceError(.deadlineExceeded, "deadline of \(stream.headers.timeoutMilliseconds) ms exceeded"),
             requestID: stream.headers.requestID, context: context)
+        record(stream.headers, .deadlineExceeded, since: stream.started, stream: true)
         closeIfDrained(context: context)
     }
 
     private func writeStatus(_ id: UInt32, _ error: InferenceError?, requestID: String, context: ChannelHandlerContext) {
         var status = WireStatus(code: error?.code.rawValue ?? 0, message: error?.message ?? "", details: error?.details ?? [:])
         if !requestID.isEmpty { status.details["request_id"] = requestID }
+        metrics.bytesSent(Frame.headerSize + status.encodedSize)
         context.writeAndFlush(
             wrapOutboundOut(Frame(type: .status, streamID: id, payload: ByteBuffer(bytes: status.serializedBytes()))),
             promise: nil)
@@ -230,10 +261,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// connections are untouched.
     private func fail(_ error: Error, context: ChannelHandlerContext) {
         let violation = error as? ProtocolViolation ?? ProtocolViolation(.internalError, "\(error)")
+        logger.notice("closing connection: \(violation)")
         let goAway = GoAway(lastStreamID: lastStreamID, code: violation.code, message: violation.message)
         for stream in streams.values {
             stream.task?.cancel()
             stream.deadline?.cancel()
+            metrics.streamClosed()
         }
         streams.removeAll()
         let channel = context.channel
