@@ -63,11 +63,13 @@ public final class BinaryServer: Sendable {
             channel.eventLoop.execute { handler.value.drain() }
         }
         let deadline = ContinuousClock.now + timeout
-        for (channel, _) in open {
+        for (channel, handler) in open {
             while channel.isActive, ContinuousClock.now < deadline {
                 try? await Task.sleep(for: .milliseconds(10))
             }
-            try? await channel.close()
+            if channel.isActive {
+                try? await channel.eventLoop.submit { handler.value.abortRemaining() }.get()
+            }
         }
     }
 }

@@ -25,6 +25,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var lastStreamID: UInt32 = 0
     private var draining = false
     private var settingsSent = false
+    /// The client's SETTINGS; its first frame must be SETTINGS.
+    private var peerSettings: ConnectionSettings?
     private var context: ChannelHandlerContext?
 
     init(dispatcher: Dispatcher, settings: ConnectionSettings, metrics: ServerMetrics, logger: Logger) {
@@ -86,11 +88,19 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private func handle(_ frame: Frame, context: ChannelHandlerContext) throws(ProtocolViolation) {
+        if peerSettings == nil, frame.type != .settings || frame.flags.contains(.ack) {
+            throw ProtocolViolation(.settingsError, "the first frame must be SETTINGS, got \(frame.type)")
+        }
         switch frame.type {
         case .settings:
             guard frame.streamID == 0 else { throw ProtocolViolation(.protocolError, "SETTINGS on stream \(frame.streamID)") }
-            if frame.flags.contains(.ack) { return }
-            _ = try ConnectionSettings.decode(frame.payload)
+            if frame.flags.contains(.ack) {
+                guard frame.payload.readableBytes == 0 else {
+                    throw ProtocolViolation(.settingsError, "SETTINGS ACK with a payload")
+                }
+                return
+            }
+            peerSettings = try ConnectionSettings.decode(frame.payload)
             context.writeAndFlush(wrapOutboundOut(Frame(type: .settings, flags: .ack, streamID: 0)), promise: nil)
         case .ping:
             guard frame.streamID == 0, frame.payload.readableBytes == 8 else {
@@ -100,6 +110,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 context.writeAndFlush(wrapOutboundOut(Frame(type: .ping, flags: .ack, streamID: 0, payload: frame.payload)), promise: nil)
             }
         case .goAway:
+            guard frame.streamID == 0 else { throw ProtocolViolation(.protocolError, "GOAWAY on stream \(frame.streamID)") }
             // The client is leaving: finish what runs, then close.
             draining = true
             closeIfDrained(context: context)
@@ -108,6 +119,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         case .message:
             try startCall(frame, context: context)
         case .cancel:
+            guard frame.streamID != 0, frame.payload.readableBytes == 4 else {
+                throw ProtocolViolation(.protocolError, "CANCEL needs a stream and a 4-byte code")
+            }
             if let stream = streams.removeValue(forKey: frame.streamID) {
                 stream.task?.cancel()
                 stream.deadline?.cancel()
@@ -171,6 +185,13 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             record(stream.headers, .invalidArgument, since: stream.started, stream: true)
             return
         }
+        guard frame.flags.contains(.endStream) else {
+            streams[id] = nil
+            stream.deadline?.cancel()
+            writeStatus(id, InferenceError(.invalidArgument, "the request message must carry END_STREAM: v1 has no client streaming"), requestID: stream.headers.requestID, context: context)
+            record(stream.headers, .invalidArgument, since: stream.started, stream: true)
+            return
+        }
         let headers = stream.headers
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
@@ -198,7 +219,18 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private func writeMessage(_ id: UInt32, _ message: ByteBuffer) {
-        guard let context, streams[id] != nil else { return }
+        guard let context, let stream = streams[id] else { return }
+        let limit = peerSettings?.maxFrameSize ?? ConnectionSettings.default.maxFrameSize
+        guard message.readableBytes <= limit else {
+            streams[id] = nil
+            stream.task?.cancel()
+            stream.deadline?.cancel()
+            let error = InferenceError(.resourceExhausted, "response of \(message.readableBytes) bytes exceeds the client's MAX_FRAME_SIZE \(limit)")
+            writeStatus(id, error, requestID: stream.headers.requestID, context: context)
+            record(stream.headers, .resourceExhausted, since: stream.started, stream: true, message: error.message)
+            closeIfDrained(context: context)
+            return
+        }
         metrics.bytesSent(Frame.headerSize + message.readableBytes)
         context.writeAndFlush(wrapOutboundOut(Frame(type: .message, streamID: id, payload: message)), promise: nil)
     }
@@ -249,6 +281,20 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let goAway = GoAway(lastStreamID: lastStreamID, code: .noError, message: "server shutting down")
         context.writeAndFlush(wrapOutboundOut(Frame(type: .goAway, streamID: 0, payload: goAway.encode())), promise: nil)
         closeIfDrained(context: context)
+    }
+
+    /// The drain timeout passed: the streams still running end with UNAVAILABLE, then the
+    /// connection closes.
+    func abortRemaining() {
+        guard let context else { return }
+        for (id, stream) in streams {
+            stream.task?.cancel()
+            stream.deadline?.cancel()
+            writeStatus(id, InferenceError(.unavailable, "server shut down before the call finished"), requestID: stream.headers.requestID, context: context)
+            record(stream.headers, .unavailable, since: stream.started, stream: true)
+        }
+        streams.removeAll()
+        context.close(promise: nil)
     }
 
     private func closeIfDrained(context: ChannelHandlerContext) {
