@@ -87,6 +87,16 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The `inferwire` command: in-process against a loopback server, and the built binary.
+        .testTarget(
+            name: "InferwireCLITests",
+            dependencies: [
+                "inferwire", "InferenceService", "InferWireClient", "InferWireProtocol", "ProtoWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "InferWireProtocolTests",
             dependencies: [

@@ -63,15 +63,16 @@ struct BackpressureTests {
         let payload = ByteBuffer(bytes: request.serializedBytes())
         let headers = ByteBuffer(bytes: RequestHeaders(method: .modelInfer, modelName: "count").serializedBytes())
         channel.write(Frame(type: .settings, streamID: 0, payload: ConnectionSettings.default.encode()), promise: nil)
+        // Paced, ten requests every 20 ms, so that responses pile up while requests still come.
         for index in 0..<total {
             let id = UInt32(2 * index + 1)
             channel.write(Frame(type: .headers, streamID: id, payload: headers), promise: nil)
-            channel.write(Frame(type: .message, flags: .endStream, streamID: id, payload: payload), promise: nil)
+            channel.writeAndFlush(Frame(type: .message, flags: .endStream, streamID: id, payload: payload), promise: nil)
+            if index % 10 == 9 { try await Task.sleep(for: .milliseconds(20)) }
         }
-        channel.flush()
 
         // The server answers until its socket is full, then stops reading: far fewer calls start.
-        try await Task.sleep(for: .seconds(2))
+        try await Task.sleep(for: .seconds(1))
         let stalled = calls.withLockedValue { $0 }
         #expect(stalled < total / 2, "server kept reading: \(stalled) of \(total) calls started")
 

@@ -1,0 +1,65 @@
+import ArgumentParser
+import InferWireProtocol
+
+/// A failure the CLI reports as "error: CODE: message" and turns into an exit code.
+struct CLIError: Error, CustomStringConvertible {
+    /// The status name printed (gRPC style: UNAVAILABLE, INVALID_ARGUMENT, NOT_FOUND, ...).
+    var code: String
+    var message: String
+    var exitCode: Int32
+
+    var description: String { "\(code): \(message)" }
+
+    /// Exit codes: 1 server error, 2 connection failure, 64 bad argument or input file.
+    static let serverErrorExit: Int32 = 1
+    static let connectionExit: Int32 = 2
+    static let usageExit: Int32 = 64
+
+    static func usage(_ message: String) -> CLIError {
+        CLIError(code: "INVALID_ARGUMENT", message: message, exitCode: usageExit)
+    }
+
+    static func unavailable(_ message: String) -> CLIError {
+        CLIError(code: "UNAVAILABLE", message: message, exitCode: connectionExit)
+    }
+
+    /// Maps whatever a command threw: server status errors exit 1, transport errors exit 2.
+    static func from(_ error: Error) -> CLIError {
+        switch error {
+        case let error as CLIError: error
+        case let error as InferenceError where isTransportFailure(error):
+            CLIError(code: error.code.description, message: error.message, exitCode: connectionExit)
+        case let error as InferenceError:
+            CLIError(code: error.code.description, message: error.message, exitCode: serverErrorExit)
+        default:
+            CLIError.unavailable("connection to the server failed: \(error)")
+        }
+    }
+}
+
+extension CLIError {
+    /// The client library reports a lost connection as UNAVAILABLE, like a server status; these
+    /// are its own messages (InferWireClient/ClientConnectionHandler.swift), which mean the
+    /// server went away rather than answered.
+    static func isTransportFailure(_ error: InferenceError) -> Bool {
+        guard error.code == .unavailable else { return false }
+        return error.message == "connection closed" || error.message.hasPrefix("connection failed:")
+            || error.message.hasPrefix("server is shutting down (GOAWAY)") || error.message.hasPrefix("server sent GOAWAY")
+    }
+}
+
+/// Runs a command body for the shell: prints its results, reports a failure on standard error
+/// and exits with the command's code.
+func runForShell(_ body: (CommandOutput) async throws -> Int32) async throws {
+    let code: Int32
+    do {
+        code = try await body(StandardOutput())
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        let failure = CLIError.from(error)
+        printError("error: \(failure)")
+        throw ExitCode(failure.exitCode)
+    }
+    if code != 0 { throw ExitCode(code) }
+}

@@ -1,0 +1,117 @@
+import Foundation
+
+/// A JSON value with object keys kept in order, for reading `--request` files and writing
+/// `--json` output with a stable key order.
+indirect enum CLIJSON: Equatable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case uint(UInt64)
+    case double(Double)
+    case string(String)
+    case array([CLIJSON])
+    case object([(String, CLIJSON)])
+
+    static func == (lhs: CLIJSON, rhs: CLIJSON) -> Bool {
+        lhs.serialized() == rhs.serialized()
+    }
+
+    subscript(key: String) -> CLIJSON? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.0 == key }?.1
+    }
+
+    /// Compact JSON text.
+    func serialized() -> String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    private func write(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let value): out += value ? "true" : "false"
+        case .int(let value): out += String(value)
+        case .uint(let value): out += String(value)
+        case .double(let value):
+            if value.isFinite {
+                out += value.rounded() == value && abs(value) < 1e15 ? String(format: "%.1f", value) : "\(value)"
+            } else {
+                out += "null"
+            }
+        case .string(let value): Self.writeString(value, to: &out)
+        case .array(let values):
+            out += "["
+            for (index, value) in values.enumerated() {
+                if index > 0 { out += "," }
+                value.write(to: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (index, (key, value)) in members.enumerated() {
+                if index > 0 { out += "," }
+                Self.writeString(key, to: &out)
+                out += ":"
+                value.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    private static func writeString(_ value: String, to out: inout String) {
+        out += "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let s where s.value < 0x20:
+                out += String(format: "\\u%04x", s.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    /// Parses JSON text, telling integers from other numbers; object keys are sorted.
+    static func parse(_ data: Data) throws -> CLIJSON {
+        try JSONDecoder().decode(Decoded.self, from: data).value
+    }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    private struct Decoded: Decodable {
+        let value: CLIJSON
+
+        init(from decoder: any Decoder) throws {
+            if let object = try? decoder.container(keyedBy: Key.self) {
+                value = .object(try object.allKeys.map(\.stringValue).sorted().map {
+                    ($0, try object.decode(Decoded.self, forKey: Key(stringValue: $0)).value)
+                })
+                return
+            }
+            if var array = try? decoder.unkeyedContainer() {
+                var values: [CLIJSON] = []
+                while !array.isAtEnd { values.append(try array.decode(Decoded.self).value) }
+                value = .array(values)
+                return
+            }
+            let single = try decoder.singleValueContainer()
+            if single.decodeNil() { value = .null }
+            else if let bool = try? single.decode(Bool.self) { value = .bool(bool) }
+            else if let int = try? single.decode(Int64.self) { value = .int(int) }
+            else if let uint = try? single.decode(UInt64.self) { value = .uint(uint) }
+            else if let double = try? single.decode(Double.self) { value = .double(double) }
+            else { value = .string(try single.decode(String.self)) }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import InferWireClient
+
+/// The options every client command shares (`health`, `models`, `infer`, and later `chat`,
+/// `load`): where the server is, and whether to print JSON.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "The server's host name or address.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: ArgumentHelp(
+        "The server's binary protocol port. (default: $INFERWIRE_BINARY_PORT, else 8083)",
+        valueName: "port"))
+    var port: Int?
+
+    @Flag(help: "Print machine-readable JSON (one object per result) instead of text.")
+    var json = false
+
+    /// The port to use: the flag, else INFERWIRE_BINARY_PORT, else 8083.
+    func resolvedPort(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int {
+        if let port { return port }
+        if let text = environment["INFERWIRE_BINARY_PORT"] {
+            guard let value = Int(text), (0...65535).contains(value) else {
+                throw CLIError.usage("INFERWIRE_BINARY_PORT must be a port number, got '\(text)'")
+            }
+            return value
+        }
+        return 8083
+    }
+
+    /// Connects, runs `body` and closes the connection whatever happens. A failure to connect
+    /// is reported as UNAVAILABLE (exit 2).
+    func withClient<T>(_ body: (InferWireClient) async throws -> T) async throws -> T {
+        let port = try resolvedPort()
+        let client: InferWireClient
+        do {
+            client = try await InferWireClient.connect(host: host, port: port)
+        } catch {
+            let detail = "\(error)".contains("Connection refused")
+                ? "connection refused (is `inferwire serve` running there?)" : "\(error)"
+            throw CLIError.unavailable("cannot connect to \(host):\(port): \(detail)")
+        }
+        do {
+            let result = try await body(client)
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
+}
