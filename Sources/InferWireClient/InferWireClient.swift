@@ -9,14 +9,17 @@ import ProtoWire
 public final class InferWireClient: Sendable {
     private let channel: Channel
     private let handler: NIOLoopBound<ClientConnectionHandler>
+    /// Sent as `authorization: "Bearer <token>"` on every call; a secret, never printed.
+    private let token: String?
 
-    private init(channel: Channel, handler: NIOLoopBound<ClientConnectionHandler>) {
+    private init(channel: Channel, handler: NIOLoopBound<ClientConnectionHandler>, token: String?) {
         self.channel = channel
         self.handler = handler
+        self.token = token
     }
 
     public static func connect(
-        host: String, port: Int, settings: ConnectionSettings = .default,
+        host: String, port: Int, settings: ConnectionSettings = .default, token: String? = nil,
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> InferWireClient {
         let channel = try await ClientBootstrap(group: group)
@@ -35,13 +38,15 @@ public final class InferWireClient: Sendable {
         let handler = try await channel.eventLoop.submit {
             NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self), eventLoop: channel.eventLoop)
         }.get()
-        return InferWireClient(channel: channel, handler: handler)
+        return InferWireClient(channel: channel, handler: handler, token: token.flatMap { $0.isEmpty ? nil : $0 })
     }
 
     /// One call: the raw response messages, ending when the server's STATUS arrives (a non-OK
     /// status is thrown as `InferenceError`).
     public func call(_ headers: RequestHeaders, message: ByteBuffer) -> AsyncThrowingStream<ByteBuffer, Error> {
         let handler = self.handler
+        var headers = headers
+        if let token, headers.authorization.isEmpty { headers.authorization = "Bearer \(token)" }
         return AsyncThrowingStream { continuation in
             let streamID = handler.eventLoop.submit {
                 handler.value.start(headers: headers, message: message, continuation: continuation)

@@ -44,7 +44,8 @@ public struct InferWireServer: Sendable {
         }
         let metricsRegistry = PrometheusCollectorRegistry()
         let metrics = ServerMetrics(factory: PrometheusMetricsFactory(registry: metricsRegistry))
-        let dispatcher = Dispatcher(registry: registry, limits: DecodingLimits(maxMessageSize: Int(settings.maxFrameSize)))
+        let dispatcher = Dispatcher(
+            registry: registry, limits: DecodingLimits(maxMessageSize: Int(settings.maxFrameSize)), authToken: settings.authToken)
         let server = try await BinaryServer.start(
             host: settings.host, port: settings.binaryPort, dispatcher: dispatcher,
             settings: settings.connectionSettings, maxConnections: settings.maxConnections,

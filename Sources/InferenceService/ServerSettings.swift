@@ -19,6 +19,10 @@ public struct ServerSettings: Sendable, Equatable {
     public var maxFrameSize: UInt32 = ConnectionSettings.default.maxFrameSize
     public var maxConcurrentStreams: UInt32 = ConnectionSettings.default.maxConcurrentStreams
     public var maxConnections = 10_000
+    /// Bearer token every call must carry (but the ServerLive/ServerReady probes); nil: none.
+    /// Read from `INFERWIRE_AUTH_TOKEN` or the file named by `auth_token_file` /
+    /// `INFERWIRE_AUTH_TOKEN_FILE`, never from settings.json itself, and never logged.
+    public var authToken: String?
     /// Seconds a SIGTERM drain waits for running streams.
     public var drainTimeoutSeconds = 30.0
 
@@ -92,6 +96,15 @@ public struct ServerSettings: Sendable, Equatable {
         }
         if let value = try number("max_concurrent_streams", UInt32.self) { maxConcurrentStreams = value }
         if let value = try number("max_connections", Int.self) { maxConnections = value }
+        if source == "environment", let value = values["auth_token"], !value.isEmpty { authToken = value }
+        if let file = values["auth_token_file"] {
+            guard let data = FileManager.default.contents(atPath: file),
+                let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
+            else {
+                throw RepositoryError(file: source, message: "auth_token_file '\(file)' cannot be read or is empty")
+            }
+            authToken = token
+        }
         if let text = values["drain_timeout"] {
             guard let value = Double(text), value >= 0 else {
                 throw RepositoryError(file: source, message: "drain_timeout must be seconds, got '\(text)'")

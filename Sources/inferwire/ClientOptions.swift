@@ -16,6 +16,24 @@ struct ClientOptions: ParsableArguments {
     @Flag(help: "Print machine-readable JSON (one object per result) instead of text.")
     var json = false
 
+    @Option(help: ArgumentHelp(
+        "A file holding the bearer token, for servers that require one. (default: $INFERWIRE_AUTH_TOKEN)",
+        valueName: "path"))
+    var tokenFile: String?
+
+    /// The bearer token: from --token-file, else INFERWIRE_AUTH_TOKEN; never printed.
+    func resolvedToken(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
+        if let tokenFile {
+            guard let data = FileManager.default.contents(atPath: tokenFile),
+                let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines)
+            else {
+                throw CLIError.usage("cannot read the token file '\(tokenFile)'")
+            }
+            return token
+        }
+        return environment["INFERWIRE_AUTH_TOKEN"]
+    }
+
     /// The port to use: the flag, else INFERWIRE_BINARY_PORT, else 8083.
     func resolvedPort(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int {
         if let port { return port }
@@ -32,9 +50,10 @@ struct ClientOptions: ParsableArguments {
     /// is reported as UNAVAILABLE (exit 2).
     func withClient<T>(_ body: (InferWireClient) async throws -> T) async throws -> T {
         let port = try resolvedPort()
+        let token = try resolvedToken()
         let client: InferWireClient
         do {
-            client = try await InferWireClient.connect(host: host, port: port)
+            client = try await InferWireClient.connect(host: host, port: port, token: token)
         } catch {
             let detail = "\(error)".contains("Connection refused")
                 ? "connection refused (is `inferwire serve` running there?)" : "\(error)"

@@ -285,3 +285,56 @@ struct ServerTests {
         await fixture.stop()
     }
 }
+
+@Suite("Authentication and runtime failures", .timeLimit(.minutes(1)))
+struct AuthenticationTests {
+    struct FailingRuntime: InferenceRuntime {
+        func metadata() -> ModelMetadataResponse { ModelMetadataResponse() }
+        func infer(_ request: ModelInferRequest, context: RequestContext) async throws -> ModelInferResponse {
+            struct Broken: Error {}
+            throw Broken()
+        }
+    }
+
+    @Test("with a token configured: calls without it are UNAUTHENTICATED, probes stay open, the right token works")
+    func bearerToken() async throws {
+        let registry = ModelRegistry()
+        await registry.register(name: "echo", runtime: EchoRuntime(name: "echo"))
+        await registry.register(name: "broken", runtime: FailingRuntime())
+        try await registry.load(name: "echo")
+        try await registry.load(name: "broken")
+        let secret = "s3cret-\(UInt64.random(in: 1 ... .max))"
+        let server = try await BinaryServer.start(host: "127.0.0.1", port: 0, dispatcher: Dispatcher(registry: registry, authToken: secret))
+        let port = try #require(server.localAddress?.port)
+        var request = ModelInferRequest()
+        request.modelName = "echo"
+
+        let anonymous = try await InferWireClient.connect(host: "127.0.0.1", port: port)
+        #expect(try await anonymous.serverLive())
+        do {
+            _ = try await anonymous.infer(request)
+            Issue.record("a call without a token succeeded")
+        } catch let error as InferenceError {
+            #expect(error.code == .unauthenticated)
+            #expect(!error.message.contains(secret))
+        }
+        let wrong = try await InferWireClient.connect(host: "127.0.0.1", port: port, token: "nope")
+        await #expect { try await wrong.infer(request) } throws: { error in
+            (error as? InferenceError)?.code == .unauthenticated && (error as? InferenceError)?.message == "the bearer token was not accepted"
+        }
+
+        let client = try await InferWireClient.connect(host: "127.0.0.1", port: port, token: secret)
+        #expect(try await client.infer(request).modelName == "echo")
+        // A runtime that throws something unexpected: INTERNAL, and the server goes on.
+        request.modelName = "broken"
+        do {
+            _ = try await client.infer(request)
+            Issue.record("a failing runtime succeeded")
+        } catch let error as InferenceError {
+            #expect(error.code == .internal)
+        }
+        #expect(try await client.modelReady("echo"))
+        for connection in [anonymous, wrong, client] { await connection.close() }
+        await server.shutdown(timeout: .seconds(1))
+    }
+}

@@ -9,12 +9,31 @@ public struct Dispatcher: Sendable {
     public let serverName: String
     public let serverVersion: String
     public let limits: DecodingLimits
+    /// When set, every call but ServerLive and ServerReady (the probes) must carry
+    /// `authorization: "Bearer <token>"`. A secret: never logged or echoed.
+    private let authToken: String?
 
-    public init(registry: ModelRegistry, serverName: String = "inferwire", serverVersion: String = "0.1.0", limits: DecodingLimits = .default) {
+    public init(
+        registry: ModelRegistry, serverName: String = "inferwire", serverVersion: String = "0.1.0",
+        limits: DecodingLimits = .default, authToken: String? = nil
+    ) {
         self.registry = registry
         self.serverName = serverName
         self.serverVersion = serverVersion
         self.limits = limits
+        self.authToken = authToken.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    private func authenticate(_ headers: RequestHeaders) throws(InferenceError) {
+        guard let authToken, headers.method != .serverLive, headers.method != .serverReady else { return }
+        // Compared in constant time, so the comparison leaks nothing about the token.
+        let expected = Array("Bearer \(authToken)".utf8)
+        let given = Array(headers.authorization.utf8)
+        var difference = UInt8(expected.count == given.count ? 0 : 1)
+        for index in 0..<min(expected.count, given.count) { difference |= expected[index] ^ given[index] }
+        guard difference == 0 else {
+            throw InferenceError(.unauthenticated, headers.authorization.isEmpty ? "this server requires a bearer token" : "the bearer token was not accepted")
+        }
     }
 
     /// Runs the call. `send` receives each encoded response message; returning normally means
@@ -22,6 +41,7 @@ public struct Dispatcher: Sendable {
     public func dispatch(
         headers: RequestHeaders, payload: ByteBuffer, send: @Sendable (ByteBuffer) -> Void
     ) async throws(InferenceError) {
+        try authenticate(headers)
         let context = RequestContext(requestID: headers.requestID, metadata: headers.metadata)
         switch headers.method {
         case .serverLive:
