@@ -2,6 +2,8 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import InferenceService
+import Logging
+import ServiceLifecycle
 
 /// `inferwire serve`: the server.
 struct ServeCommand: AsyncParsableCommand {
@@ -24,8 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
 
             On start it prints each model and its state, then
             "listening on HOST:PORT". SIGTERM or SIGINT (Ctrl-C) stops accepting
-            connections, lets running requests finish for up to drain_timeout
-            seconds (default 30), and exits 0. A second signal exits at once (1).
+            connections (GOAWAY), lets running requests finish for up to
+            drain_timeout seconds (default 30), and exits 0. SIGQUIT closes at once.
 
             Examples:
               inferwire serve --repository ./models
@@ -66,26 +68,27 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runForShell { output in
-            // Catch the signals before the server starts, so none is missed.
-            let signals = TerminationSignals()
             let server = try await start(environment: ProcessInfo.processInfo.environment, output: output)
-            let signal = await signals.next()
-            output.line("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), draining for up to \(server.settings.drainTimeoutSeconds)s")
-            // A second signal while draining: stop waiting for running requests.
-            let impatient = Task {
-                let again = await signals.next()
-                guard !Task.isCancelled else { return }
-                printError("received \(again == SIGINT ? "SIGINT" : "SIGTERM") again, exiting without waiting")
-                Foundation.exit(1)
+            // swift-service-lifecycle turns SIGTERM/SIGINT into a graceful shutdown of the
+            // service (drain), and SIGQUIT into cancellation (close at once).
+            let drain = server.settings.drainTimeoutSeconds
+            // The drain message is printed from the lifecycle's task; the output is a line sink.
+            nonisolated(unsafe) let sink = output
+            let service = InferWireService(server: server) {
+                sink.line("received a termination signal, draining for up to \(drain)s")
             }
-            defer { impatient.cancel() }
-            await server.shutdown(timeout: .milliseconds(Int64(server.settings.drainTimeoutSeconds * 1000)))
+            var logger = Logger(label: "inferwire.lifecycle")
+            logger.logLevel = .warning
+            var configuration = ServiceGroupConfiguration(
+                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [.sigquit], logger: logger)
+            configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(drain * 1000) + 5000)
+            try await ServiceGroup(configuration: configuration).run()
             output.line("stopped")
             return 0
         }
     }
 
-    /// Starts the server and prints the models and the address; the caller stops it.
     func start(environment: [String: String], output: CommandOutput) async throws -> InferWireServer {
         let settings = try resolveSettings(environment: environment)
         let server: InferWireServer
@@ -111,50 +114,5 @@ struct ServeCommand: AsyncParsableCommand {
         }
         output.line("listening on \(settings.host):\(port)")
         return server
-    }
-}
-
-/// SIGTERM and SIGINT delivered through Dispatch instead of killing the process.
-final class TerminationSignals: @unchecked Sendable {
-    private let queue = DispatchQueue(label: "inferwire.signals")
-    private var sources: [DispatchSourceSignal] = []
-    private var received: [Int32] = []
-    private var waiter: CheckedContinuation<Int32, Never>?
-
-    init(_ signals: [Int32] = [SIGTERM, SIGINT]) {
-        for number in signals {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { [unowned self] in self.deliver(number) }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    /// Runs on `queue`.
-    private func deliver(_ number: Int32) {
-        if let waiter {
-            self.waiter = nil
-            waiter.resume(returning: number)
-        } else {
-            received.append(number)
-        }
-    }
-
-    /// Waits for the next signal.
-    func next() async -> Int32 {
-        await withCheckedContinuation { continuation in
-            queue.async {
-                if !self.received.isEmpty {
-                    continuation.resume(returning: self.received.removeFirst())
-                } else {
-                    self.waiter = continuation
-                }
-            }
-        }
-    }
-
-    deinit {
-        for source in sources { source.cancel() }
     }
 }

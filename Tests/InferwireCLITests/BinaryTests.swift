@@ -73,7 +73,7 @@ struct BinaryTests {
         try #require(exited, "serve still running 5 s after SIGTERM")
         #expect(serve.process.terminationReason == .exit)
         #expect(serve.process.terminationStatus == 0, "\(serve.stderr)")
-        #expect(String(decoding: serve.stdout, as: UTF8.self).contains("received SIGTERM"))
+        #expect(String(decoding: serve.stdout, as: UTF8.self).contains("received a termination signal, draining"))
 
         // Nothing listens any more: health exits 2.
         let after = try await runBinary(binary, ["health", "--port", "\(port)"])
