@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // protoc-gen-swift 1.39.0 output of proto/inference.proto (Visibility=Public), committed as-is.
@@ -48,6 +49,19 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        // Echo requests/s and latency percentiles over the binary protocol on loopback.
+        .executableTarget(
+            name: "EchoLoad",
+            dependencies: [
+                .product(name: "InferenceService", package: "InferWire"),
+                .product(name: "InferWireClient", package: "InferWire"),
+                .product(name: "InferWireProtocol", package: "InferWire"),
+                .product(name: "ProtoWire", package: "InferWire"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
         ),
         .executableTarget(
             name: "V2Codec",
