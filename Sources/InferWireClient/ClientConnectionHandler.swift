@@ -39,11 +39,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Opens a stream and sends its request; returns the stream id.
     func start(headers: RequestHeaders, message: ByteBuffer, continuation: Continuation) -> UInt32? {
         guard let context, context.channel.isActive else {
-            continuation.finish(throwing: InferenceError(.unavailable, "connection closed"))
+            continuation.finish(throwing: InferenceError.connectionLost("connection closed"))
             return nil
         }
         if goAwayLastStreamID != nil {
-            continuation.finish(throwing: InferenceError(.unavailable, "server is shutting down (GOAWAY)"))
+            continuation.finish(throwing: InferenceError.connectionLost("server is shutting down (GOAWAY)"))
             return nil
         }
         let id = nextStreamID
@@ -94,7 +94,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             // Streams the server will not finish fail now; the others run to their STATUS.
             for (id, call) in calls where id > last || goAway?.code != .noError {
                 calls[id] = nil
-                call.finish(throwing: InferenceError(.unavailable, "server sent GOAWAY (\(goAway?.code.description ?? "?")): \(goAway?.message ?? "")"))
+                call.finish(throwing: InferenceError.connectionLost("server sent GOAWAY (\(goAway?.code.description ?? "?")): \(goAway?.message ?? "")"))
             }
         default:
             break
@@ -102,13 +102,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failAll(InferenceError(.unavailable, "connection closed"))
+        failAll(InferenceError.connectionLost("connection closed"))
         self.context = nil
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        failAll(InferenceError(.unavailable, "connection failed: \(error)"))
+        failAll(InferenceError.connectionLost("connection failed: \(error)"))
         context.close(promise: nil)
     }
 

@@ -46,4 +46,16 @@ public struct InferenceError: Error, Equatable, Sendable, CustomStringConvertibl
     }
 
     public var description: String { "\(code): \(message)" }
+
+    /// The `details` key that marks an error the client raised itself (the connection failed or
+    /// closed, GOAWAY), as opposed to a status the server sent.
+    public static let connectionOriginKey = "inferwire-origin"
+
+    /// An UNAVAILABLE raised by the client because the connection failed, closed or is going away.
+    public static func connectionLost(_ message: String) -> InferenceError {
+        InferenceError(.unavailable, message, details: [connectionOriginKey: "client"])
+    }
+
+    /// True when the client raised this error for a connection problem; the server never sent it.
+    public var isConnectionFailure: Bool { details[Self.connectionOriginKey] == "client" }
 }

@@ -38,13 +38,10 @@ struct CLIError: Error, CustomStringConvertible {
 }
 
 extension CLIError {
-    /// The client library reports a lost connection as UNAVAILABLE, like a server status; these
-    /// are its own messages (InferWireClient/ClientConnectionHandler.swift), which mean the
-    /// server went away rather than answered.
+    /// A lost connection: UNAVAILABLE raised by the client library itself (marked in its
+    /// details), as opposed to a status the server sent.
     static func isTransportFailure(_ error: InferenceError) -> Bool {
-        guard error.code == .unavailable else { return false }
-        return error.message == "connection closed" || error.message.hasPrefix("connection failed:")
-            || error.message.hasPrefix("server is shutting down (GOAWAY)") || error.message.hasPrefix("server sent GOAWAY")
+        error.isConnectionFailure
     }
 }
 

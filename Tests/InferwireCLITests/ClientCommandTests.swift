@@ -227,10 +227,12 @@ struct ClientCommandTests {
         #expect(throws: CLIError.self) { try options.resolvedPort(environment: ["INFERWIRE_BINARY_PORT": "x"]) }
     }
 
-    @Test("exit codes: a lost connection is 2 even though the client library reports it as UNAVAILABLE")
+    @Test("exit codes: a lost connection (raised by the client library) is 2, a server's UNAVAILABLE is 1")
     func exitCodes() {
-        #expect(CLIError.from(InferenceError(.unavailable, "connection closed")).exitCode == 2)
-        #expect(CLIError.from(InferenceError(.unavailable, "server sent GOAWAY (OK): draining")).exitCode == 2)
+        #expect(CLIError.from(InferenceError.connectionLost("connection closed")).exitCode == 2)
+        #expect(CLIError.from(InferenceError.connectionLost("server sent GOAWAY (OK): draining")).exitCode == 2)
+        // The same text from the server is a server status.
+        #expect(CLIError.from(InferenceError(.unavailable, "connection closed")).exitCode == 1)
         #expect(CLIError.from(InferenceError(.unavailable, "model 'echo' is not ready (UNAVAILABLE: unloaded)")).exitCode == 1)
         #expect(CLIError.from(InferenceError(.notFound, "model 'x' not found")).description == "NOT_FOUND: model 'x' not found")
     }
