@@ -13,7 +13,7 @@ public struct ModelInferResponse: ProtoMessage {
     public init() {}
 
     /// One output tensor (`ModelInferResponse.InferOutputTensor`).
-    public struct InferOutputTensor: ProtoMessage {
+    public struct InferOutputTensor: TensorMessage {
         public var name = ""
         public var datatype = ""
         public var shape: [Int64] = []
@@ -34,28 +34,6 @@ public struct ModelInferResponse: ProtoMessage {
             self.contents = contents
         }
 
-        public mutating func _decodeFields(from reader: inout WireReader) throws(ProtoWireError) {
-            try reader.readFields(into: &self, names: TensorFields.name) { (message, tag, reader) throws(ProtoWireError) in
-                switch tag.number {
-                case 1: message.name = try reader.readString(tag.wireType)
-                case 2: message.datatype = try reader.readString(tag.wireType)
-                case 3: try reader.appendVarints(tag.wireType, to: &message.shape)
-                case 4: try reader.readMapEntry(tag.wireType, into: &message.parameters)
-                case 5: try reader.mergeMessage(tag.wireType, into: &message.contents)
-                default: return false
-                }
-                return true
-            }
-        }
-
-        public func _encodedSize() -> Int {
-            TensorFields.size(name, datatype, shape, parameters, contents) + unknownFields.bytes.count
-        }
-
-        public func _encode(to writer: inout WireWriter) {
-            TensorFields.encode(name, datatype, shape, parameters, contents, to: &writer)
-            writer.writeUnknown(unknownFields)
-        }
     }
 
     static func fieldName(_ number: Int) -> String? {
