@@ -14,9 +14,22 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var nextStreamID: UInt32 = 1
     private var goAwayLastStreamID: UInt32?
     private let settings: ConnectionSettings
+    /// The server's SETTINGS; `connect` waits for them, so that no message is sent before the
+    /// server's limits are known.
+    private(set) var peerSettings: ConnectionSettings?
+    let handshake: EventLoopPromise<ConnectionSettings>
+    private var handshakeDone = false
 
-    init(settings: ConnectionSettings) {
+    /// Completes the handshake once; later outcomes are ignored.
+    func completeHandshake(_ result: Result<ConnectionSettings, Error>) {
+        guard !handshakeDone else { return }
+        handshakeDone = true
+        handshake.completeWith(result)
+    }
+
+    init(settings: ConnectionSettings, handshake: EventLoopPromise<ConnectionSettings>) {
         self.settings = settings
+        self.handshake = handshake
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -44,6 +57,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
         if goAwayLastStreamID != nil {
             continuation.finish(throwing: InferenceError.connectionLost("server is shutting down (GOAWAY)"))
+            return nil
+        }
+        // A message over the server's MAX_FRAME_SIZE would cost the whole connection (GOAWAY
+        // FRAME_TOO_LARGE): refuse it here, for this call only.
+        let limit = peerSettings?.maxFrameSize ?? ConnectionSettings.minimumFrameSize
+        guard message.readableBytes <= limit else {
+            continuation.finish(throwing: InferenceError(
+                .resourceExhausted, "request of \(message.readableBytes) bytes exceeds the server's MAX_FRAME_SIZE \(limit)"))
             return nil
         }
         let id = nextStreamID
@@ -81,6 +102,16 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             }
         case .settings:
             if !frame.flags.contains(.ack) {
+                do {
+                    let received = try ConnectionSettings.decode(frame.payload)
+                    peerSettings = received
+                    completeHandshake(.success(received))
+                } catch {
+                    completeHandshake(.failure(error))
+                    failAll(InferenceError.connectionLost("server sent bad SETTINGS: \(error)"))
+                    context.close(promise: nil)
+                    return
+                }
                 context.writeAndFlush(wrapOutboundOut(Frame(type: .settings, flags: .ack, streamID: 0)), promise: nil)
             }
         case .ping:
@@ -102,12 +133,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        completeHandshake(.failure(InferenceError.connectionLost("connection closed before the server's SETTINGS")))
         failAll(InferenceError.connectionLost("connection closed"))
         self.context = nil
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        completeHandshake(.failure(InferenceError.connectionLost("connection failed: \(error)")))
         failAll(InferenceError.connectionLost("connection failed: \(error)"))
         context.close(promise: nil)
     }

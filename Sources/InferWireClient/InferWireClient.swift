@@ -30,7 +30,7 @@ public final class InferWireClient: Sendable {
                         PrefaceWriter(),
                         ByteToMessageHandler(FrameDecoder(maxFrameSize: settings.maxFrameSize)),
                         FrameEncoder(),
-                        ClientConnectionHandler(settings: settings),
+                        ClientConnectionHandler(settings: settings, handshake: channel.eventLoop.makePromise()),
                     ])
                 }
             }
@@ -38,6 +38,18 @@ public final class InferWireClient: Sendable {
         let handler = try await channel.eventLoop.submit {
             NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self), eventLoop: channel.eventLoop)
         }.get()
+        // The connection is ready once the server's preface and SETTINGS have arrived.
+        let timeout = channel.eventLoop.scheduleTask(in: .seconds(10)) {
+            handler.value.completeHandshake(.failure(InferenceError.connectionLost("no SETTINGS from the server within 10 s")))
+        }
+        do {
+            _ = try await channel.eventLoop.flatSubmit { handler.value.handshake.futureResult }.get()
+            timeout.cancel()
+        } catch {
+            timeout.cancel()
+            try? await channel.close()
+            throw error
+        }
         return InferWireClient(channel: channel, handler: handler, token: token.flatMap { $0.isEmpty ? nil : $0 })
     }
 

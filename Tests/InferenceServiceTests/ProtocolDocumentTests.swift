@@ -121,6 +121,28 @@ struct ProtocolDocumentTests {
         await server.shutdown(timeout: .seconds(1))
     }
 
+    @Test("a frame over MAX_FRAME_SIZE: GOAWAY FRAME_TOO_LARGE and close; other connections are untouched")
+    func frameTooLarge() async throws {
+        let (server, port) = try await startServer()
+        let other = try await RawConnection.open(port: port)
+        let connection = try await RawConnection.open(port: port)
+        var bytes = ByteBuffer(bytes: ConnectionPreface.bytes)
+        Frame(type: .settings, streamID: 0, payload: ConnectionSettings.default.encode()).writeHeader(into: &bytes)
+        bytes.writeBytes(ConnectionSettings.default.encode().readableBytesView)
+        // Only the header of a frame one byte over the default 64 MiB limit.
+        var header = ByteBuffer()
+        Frame(type: .message, flags: .endStream, streamID: 1).writeHeader(into: &header)
+        header.setInteger(ConnectionSettings.default.maxFrameSize + 1, at: 0, endianness: .big)
+        bytes.writeBuffer(&header)
+        try await connection.send(Array(bytes.readableBytesView))
+        #expect(try await connection.waitClosed())
+        let goAway = try #require(try decodeServerFrames(connection.collector.bytes.withLockedValue { $0 }).last { $0.type == .goAway })
+        #expect(try GoAway.decode(goAway.payload).code == .frameTooLarge)
+        #expect(!other.collector.closed.withLockedValue { $0 })
+        try await other.channel.close()
+        await server.shutdown(timeout: .seconds(1))
+    }
+
     @Test("a request MESSAGE without END_STREAM: that stream gets INVALID_ARGUMENT, the connection lives")
     func endStreamRequired() async throws {
         let (server, port) = try await startServer()
