@@ -67,6 +67,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 .resourceExhausted, "request of \(message.readableBytes) bytes exceeds the server's MAX_FRAME_SIZE \(limit)"))
             return nil
         }
+        // Stream ids are odd and rise; when they run out the connection is done (reconnect).
+        guard nextStreamID < UInt32.max - 2 else {
+            continuation.finish(throwing: InferenceError.connectionLost("stream ids exhausted on this connection: reconnect"))
+            return nil
+        }
         let id = nextStreamID
         nextStreamID += 2
         calls[id] = continuation
@@ -118,6 +123,12 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             if !frame.flags.contains(.ack) {
                 context.writeAndFlush(wrapOutboundOut(Frame(type: .ping, flags: .ack, streamID: 0, payload: frame.payload)), promise: nil)
             }
+        case .cancel:
+            // v1 servers end streams with STATUS; a CANCEL still ends the call, with its code.
+            guard let call = calls.removeValue(forKey: frame.streamID) else { return }
+            var payload = frame.payload
+            let code = payload.readInteger(endianness: .big, as: UInt32.self).map { Int32(truncatingIfNeeded: $0) } ?? 1
+            call.finish(throwing: InferenceError(StatusCode(rawValue: code), "server cancelled the stream"))
         case .goAway:
             let goAway = try? GoAway.decode(frame.payload)
             let last = goAway?.lastStreamID ?? 0

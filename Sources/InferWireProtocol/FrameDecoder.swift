@@ -46,7 +46,12 @@ public struct FrameDecoder: ByteToMessageDecoder {
             throw ProtocolViolation(.protocolError, "reserved header bits set (0x\(String(reserved, radix: 16))) in a \(FrameType(rawValue: type)) frame")
         }
         buffer.moveReaderIndex(forwardBy: Frame.headerSize)
-        let payload = buffer.readSlice(length: Int(length))!
+        var payload = buffer.readSlice(length: Int(length))!
+        // A slice keeps its whole storage alive: a small payload in a buffer grown for a large
+        // frame is copied out, so that a held 10-byte request cannot pin 64 MiB.
+        if length <= 64 << 10, Int(length) * 16 < buffer.capacity {
+            payload = context.channel.allocator.buffer(buffer: payload)
+        }
         context.fireChannelRead(wrapInboundOut(
             Frame(type: FrameType(rawValue: type), flags: FrameFlags(rawValue: flags), streamID: streamID, payload: payload)))
         return .continue

@@ -51,7 +51,8 @@ public struct ServerSettings: Sendable, Equatable {
         try apply(values.compactMapValues { value -> String? in
             switch value {
             case .string(let string): string
-            case .number(let number): number.rounded() == number ? String(Int64(number)) : String(number)
+            case .number(let number):
+                number.isFinite && number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : String(number)
             case .bool(let bool): String(bool)
             default: nil
             }
@@ -106,8 +107,8 @@ public struct ServerSettings: Sendable, Equatable {
             authToken = token
         }
         if let text = values["drain_timeout"] {
-            guard let value = Double(text), value >= 0 else {
-                throw RepositoryError(file: source, message: "drain_timeout must be seconds, got '\(text)'")
+            guard let value = Double(text), value >= 0, value < 86_400 * 365 else {
+                throw RepositoryError(file: source, message: "drain_timeout must be a number of seconds, got '\(text)'")
             }
             drainTimeoutSeconds = value
         }

@@ -83,6 +83,22 @@ struct FramingTests {
         #expect(try channel.readInbound(as: Frame.self) == frame)
     }
 
+    @Test("a small payload read after a large frame does not keep the large buffer alive")
+    func smallPayloadsAreCompacted() throws {
+        let channel = try makeChannel()
+        let large = Frame(type: .message, streamID: 1, payload: ByteBuffer(repeating: 1, count: 4 << 20))
+        let small = Frame(type: .message, streamID: 3, payload: ByteBuffer(bytes: Array(repeating: 2, count: 10)))
+        let stream = ConnectionPreface.bytes + bytes(large) + bytes(small)
+        // Split so that the small frame arrives in two reads, behind the large one.
+        try channel.writeInbound(ByteBuffer(bytes: stream[0..<(stream.count - 5)]))
+        let first = try #require(try channel.readInbound(as: Frame.self))
+        try channel.writeInbound(ByteBuffer(bytes: stream[(stream.count - 5)...]))
+        let second = try #require(try channel.readInbound(as: Frame.self))
+        #expect(first == large)
+        #expect(second == small)
+        #expect(second.payload.capacity < 1 << 16, "a 10-byte payload holds \(second.payload.capacity) bytes of storage")
+    }
+
     @Test("anything but the IWIRE preface is refused at once", arguments: [
         ("GET / HTTP/1.1\r\n", GoAwayCode.badPreface),
         ("IWIRX\u{1}\r\n", .badPreface),

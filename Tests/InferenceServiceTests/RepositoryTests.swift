@@ -81,6 +81,8 @@ struct RepositoryTests {
         #expect(try await client.infer(request).modelName == "echo")
         request.modelName = "llm"
         await #expect(throws: InferenceError.self) { try await client.infer(request) }
+        request.modelName = "no-such-model-\(UInt64.random(in: 1 ... .max))"
+        await #expect(throws: InferenceError.self) { try await client.infer(request) }
 
         // Prometheus exposition on the metrics port.
         let metricsPort = try #require(running.metricsServer?.localAddress?.port)
@@ -89,6 +91,8 @@ struct RepositoryTests {
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.contains(#"inferwire_requests_total{method="ModelInfer",model="echo",code="OK"} 1"#))
         #expect(text.contains(#"inferwire_requests_total{method="ModelInfer",model="llm",code="UNAVAILABLE"} 1"#))
+        #expect(text.contains(#"inferwire_requests_total{method="ModelInfer",model="_other",code="NOT_FOUND"} 1"#))
+        #expect(!text.contains("no-such-model"))
         #expect(text.contains("inferwire_request_duration_seconds"))
         #expect(text.contains("inferwire_received_bytes_total"))
         let (_, missing) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(metricsPort)/other")!)

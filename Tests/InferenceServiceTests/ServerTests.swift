@@ -232,6 +232,15 @@ struct ServerTests {
         await fixture.stop()
     }
 
+    /// Echo whose load takes a while.
+    struct SlowLoadingRuntime: InferenceRuntime {
+        func load() async throws { try await Task.sleep(for: .milliseconds(500)) }
+        func metadata() -> ModelMetadataResponse { ModelMetadataResponse() }
+        func infer(_ request: ModelInferRequest, context: RequestContext) async throws -> ModelInferResponse {
+            try await EchoRuntime(name: "slow").infer(request, context: context)
+        }
+    }
+
     /// Echo that reports when a call has reached it, so that a test can act while it runs.
     struct SignallingRuntime: InferenceRuntime {
         let echo = EchoRuntime(name: "gate")
@@ -264,6 +273,27 @@ struct ServerTests {
         await client.close()
     }
 
+    @Test("drain does not cut off a large response that is still being written")
+    func drainLargeResponse() async throws {
+        let fixture = try await Fixture.start()
+        let (started, signal) = AsyncStream<Void>.makeStream()
+        await fixture.registry.register(name: "gate", runtime: SignallingRuntime(started: signal))
+        try await fixture.registry.load(name: "gate")
+        var big = echoRequest("")
+        big.modelName = "gate"
+        big.parameters = ["delay_ms": .int64(300)]
+        big.inputs = [.init(name: "blob", datatype: "UINT8", shape: [32 << 20])]
+        big.rawInputContents = [ByteBuffer(repeating: 0xA5, count: 32 << 20)]
+        let client = fixture.client
+        let inFlight = Task { [big] in try await client.infer(big) }
+        var iterator = started.makeAsyncIterator()
+        _ = await iterator.next()
+        await fixture.server.shutdown(timeout: .seconds(10))
+        let response = try await inFlight.value
+        #expect(response.rawOutputContents == big.rawInputContents)
+        await client.close()
+    }
+
     @Test("models load and unload at run time while requests run")
     func loadUnload() async throws {
         let fixture = try await Fixture.start()
@@ -277,9 +307,18 @@ struct ServerTests {
         try await fixture.client.unload(model: "second")
         await expectStatus(.unavailable) { _ = try await fixture.client.infer(request) }
         await expectStatus(.notFound) { try await fixture.client.load(model: "missing") }
+        // A load while another load of the same model runs is refused, not interleaved.
+        await fixture.registry.register(name: "slow", runtime: SlowLoadingRuntime())
+        let client = fixture.client
+        let first = Task { try await client.load(model: "slow") }
+        try await Task.sleep(for: .milliseconds(100))
+        await expectStatus(.failedPrecondition) { try await fixture.client.unload(model: "slow") }
+        try await first.value
+        #expect(try await fixture.client.modelReady("slow"))
         #expect(try await fixture.client.infer(echoRequest("still")).modelName == "echo")
         let index = try await fixture.client.repositoryIndex()
-        #expect(index.map(\.state) == ["READY", "UNAVAILABLE"])
+        #expect(index.map(\.name) == ["echo", "second", "slow"])
+        #expect(index.map(\.state) == ["READY", "UNAVAILABLE", "READY"])
         await fixture.stop()
     }
 }

@@ -39,58 +39,58 @@ public struct Dispatcher: Sendable {
     /// Runs the call. `send` receives each encoded response message; returning normally means
     /// OK, throwing `InferenceError` ends the stream with that status.
     public func dispatch(
-        headers: RequestHeaders, payload: ByteBuffer, send: @Sendable (ByteBuffer) -> Void
+        headers: RequestHeaders, payload: ByteBuffer, send: @Sendable (ByteBuffer) async -> Void
     ) async throws(InferenceError) {
         try authenticate(headers)
         let context = RequestContext(requestID: headers.requestID, metadata: headers.metadata)
         switch headers.method {
         case .serverLive:
             _ = try decode(ServerLiveRequest.self, payload)
-            send(encode(ServerLiveResponse(live: true)))
+            await send(encode(ServerLiveResponse(live: true)))
         case .serverReady:
             _ = try decode(ServerReadyRequest.self, payload)
-            send(encode(ServerReadyResponse(ready: await registry.allReady)))
+            await send(encode(ServerReadyResponse(ready: await registry.allReady)))
         case .modelReady:
             let request = try decode(ModelReadyRequest.self, payload)
             try checkModel(headers, request.name)
-            send(encode(ModelReadyResponse(ready: await registry.isReady(name: request.name, version: request.version))))
+            await send(encode(ModelReadyResponse(ready: await registry.isReady(name: request.name, version: request.version))))
         case .serverMetadata:
             _ = try decode(ServerMetadataRequest.self, payload)
             var response = ServerMetadataResponse()
             response.name = serverName
             response.version = serverVersion
             response.extensions = ["model_repository", "binary_tensor_data"]
-            send(encode(response))
+            await send(encode(response))
         case .modelMetadata:
             let request = try decode(ModelMetadataRequest.self, payload)
             try checkModel(headers, request.name)
-            send(encode(try await registry.metadata(name: request.name, version: request.version)))
+            await send(encode(try await registry.metadata(name: request.name, version: request.version)))
         case .modelInfer:
             let (request, runtime) = try await inferRequest(headers, payload)
             let response = try await run { try await runtime.infer(request, context: context) }
-            send(encode(response))
+            await send(encode(response))
         case .modelStreamInfer:
             let (request, runtime) = try await inferRequest(headers, payload)
             try await run {
                 for try await response in runtime.inferStream(request, context: context) {
                     var message = ModelStreamInferResponse()
                     message.inferResponse = response
-                    send(encode(message))
+                    await send(encode(message))
                 }
             }
         case .repositoryIndex:
             let request = try decode(RepositoryIndexRequest.self, payload)
             var response = RepositoryIndexResponse()
             response.models = await registry.index(readyOnly: request.ready)
-            send(encode(response))
+            await send(encode(response))
         case .repositoryModelLoad:
             let request = try decode(RepositoryModelLoadRequest.self, payload)
             try await registry.load(name: request.modelName)
-            send(encode(RepositoryModelLoadResponse()))
+            await send(encode(RepositoryModelLoadResponse()))
         case .repositoryModelUnload:
             let request = try decode(RepositoryModelUnloadRequest.self, payload)
             try await registry.unload(name: request.modelName)
-            send(encode(RepositoryModelUnloadResponse()))
+            await send(encode(RepositoryModelUnloadResponse()))
         default:
             throw InferenceError(.unimplemented, "unknown method \(headers.method.rawValue)")
         }

@@ -1,4 +1,5 @@
 import InferWireProtocol
+import NIOConcurrencyHelpers
 import ProtoWire
 
 /// The models a server knows, their runtimes and states (MLServer's states: UNKNOWN, READY,
@@ -21,41 +22,60 @@ public actor ModelRegistry {
     }
 
     private var models: [String: Entry] = [:]
+    /// The registered names, readable without awaiting the actor (metrics labels use them, so
+    /// that clients cannot create label values for models that do not exist).
+    private nonisolated let names = NIOLockedValueBox<Set<String>>([])
 
     public init() {}
+
+    public nonisolated func isRegistered(_ name: String) -> Bool {
+        names.withLockedValue { $0.contains(name) }
+    }
 
     /// Adds a model (not loaded yet).
     public func register(name: String, version: String = "", runtime: any InferenceRuntime) {
         models[name] = Entry(version: version, runtime: runtime, state: .unknown, reason: "")
+        names.withLockedValue { _ = $0.insert(name) }
     }
 
-    /// Loads a registered model; a failure is recorded, not thrown past the registry's caller.
+    /// Loads a registered model; a failure is recorded (UNAVAILABLE with the reason) and thrown.
     public func load(name: String) async throws(InferenceError) {
-        guard var entry = models[name] else { throw InferenceError(.notFound, "model '\(name)' is not in the repository") }
-        entry.state = .loading
-        models[name] = entry
+        let runtime = try beginTransition(name, to: .loading)
+        var failure: String?
         do {
-            try await entry.runtime.load()
-            entry.state = .ready
-            entry.reason = ""
+            try await runtime.load()
         } catch {
-            entry.state = .unavailable
-            entry.reason = "\(error)"
+            failure = (error as? InferenceError)?.message ?? "\(error)"
         }
+        // Re-read after the await: the entry may have been replaced meanwhile.
+        guard var entry = models[name], entry.state == .loading else { return }
+        entry.state = failure == nil ? .ready : .unavailable
+        entry.reason = failure ?? ""
         models[name] = entry
-        if entry.state != .ready {
-            throw InferenceError(.unavailable, "model '\(name)' failed to load: \(entry.reason)")
+        if let failure {
+            throw InferenceError(.unavailable, "model '\(name)' failed to load: \(failure)")
         }
     }
 
     public func unload(name: String) async throws(InferenceError) {
-        guard var entry = models[name] else { throw InferenceError(.notFound, "model '\(name)' is not in the repository") }
-        entry.state = .unloading
-        models[name] = entry
-        try? await entry.runtime.unload()
+        let runtime = try beginTransition(name, to: .unloading)
+        try? await runtime.unload()
+        guard var entry = models[name], entry.state == .unloading else { return }
         entry.state = .unavailable
         entry.reason = "unloaded"
         models[name] = entry
+    }
+
+    /// Marks a model as loading or unloading; refuses while another transition runs, so that
+    /// a load and an unload cannot interleave across their awaits.
+    private func beginTransition(_ name: String, to state: State) throws(InferenceError) -> any InferenceRuntime {
+        guard var entry = models[name] else { throw InferenceError(.notFound, "model '\(name)' is not in the repository") }
+        guard entry.state != .loading && entry.state != .unloading else {
+            throw InferenceError(.failedPrecondition, "model '\(name)' is \(entry.state.rawValue) already")
+        }
+        entry.state = state
+        models[name] = entry
+        return entry.runtime
     }
 
     /// The runtime of a ready model, or the status that says why there is none.

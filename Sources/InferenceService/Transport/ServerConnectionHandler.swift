@@ -51,7 +51,14 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         context.fireChannelActive()
     }
 
+    private func resumeWaiters() {
+        let waiters = writabilityWaiters
+        writabilityWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        resumeWaiters()
         for stream in streams.values {
             stream.task?.cancel()
             stream.deadline?.cancel()
@@ -64,6 +71,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// Backpressure: stop reading requests while responses cannot be written.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        if context.channel.isWritable { resumeWaiters() }
         context.fireChannelWritabilityChanged()
     }
 
@@ -164,7 +172,17 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             record(headers, .resourceExhausted, since: .now(), stream: false)
             return
         }
-        streams[id] = Stream(headers: headers, started: .now())
+        var stream = Stream(headers: headers, started: .now())
+        // The deadline runs from HEADERS (docs/PROTOCOL.md §6), so a stream whose message never
+        // comes still ends.
+        if headers.timeoutMilliseconds > 0 {
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let timeout = TimeAmount.milliseconds(Int64(clamping: headers.timeoutMilliseconds))
+            stream.deadline = context.eventLoop.scheduleTask(in: timeout) {
+                loopBound.value.expire(id)
+            }
+        }
+        streams[id] = stream
         metrics.streamOpened()
     }
 
@@ -201,7 +219,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             let status: InferenceError?
             do throws(InferenceError) {
                 try await dispatcher.dispatch(headers: headers, payload: payload) { message in
-                    eventLoop.execute { loopBound.value.writeMessage(id, message) }
+                    // Hands the message to the loop, and waits while the socket is not writable:
+                    // a streaming call cannot queue more than one message past the watermark.
+                    await withCheckedContinuation { (resume: CheckedContinuation<Void, Never>) in
+                        eventLoop.execute { loopBound.value.writeMessage(id, message, then: resume) }
+                    }
                 }
                 status = nil
             } catch {
@@ -209,16 +231,20 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             }
             eventLoop.execute { loopBound.value.finish(id, status) }
         }
-        if headers.timeoutMilliseconds > 0 {
-            let timeout = TimeAmount.milliseconds(Int64(clamping: headers.timeoutMilliseconds))
-            stream.deadline = context.eventLoop.scheduleTask(in: timeout) {
-                loopBound.value.expire(id)
-            }
-        }
         streams[id] = stream
     }
 
-    private func writeMessage(_ id: UInt32, _ message: ByteBuffer) {
+    /// Continuations of calls waiting for the socket to become writable again.
+    private var writabilityWaiters: [CheckedContinuation<Void, Never>] = []
+
+    private func writeMessage(_ id: UInt32, _ message: ByteBuffer, then resume: CheckedContinuation<Void, Never>) {
+        defer {
+            if let context, context.channel.isActive, !context.channel.isWritable {
+                writabilityWaiters.append(resume)
+            } else {
+                resume.resume()
+            }
+        }
         guard let context, let stream = streams[id] else { return }
         let limit = peerSettings?.maxFrameSize ?? ConnectionSettings.default.maxFrameSize
         guard message.readableBytes <= limit else {
@@ -247,7 +273,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private func record(_ headers: RequestHeaders, _ code: StatusCode, since started: NIODeadline, stream: Bool, message: String? = nil) {
         if stream { metrics.streamClosed() }
         let duration = NIODeadline.now() - started
-        metrics.finished(method: headers.method, model: headers.modelName, code: code, duration: duration)
+        // Only registered models and known methods become label values: clients must not be
+        // able to grow the metrics without bound.
+        let model = dispatcher.registry.isRegistered(headers.modelName) ? headers.modelName : (headers.modelName.isEmpty ? "" : "_other")
+        let method = Method.all.contains(headers.method) ? headers.method : .unspecified
+        metrics.finished(method: method, model: model, code: code, duration: duration)
         let level: Logger.Level = code == .internal || code == .unknown || code == .dataLoss ? .warning : .debug
         logger.log(level: level, "stream finished", metadata: [
             "request_id": "\(headers.requestID)", "method": "\(headers.method)", "model": "\(headers.modelName)",
@@ -265,13 +295,16 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         closeIfDrained(context: context)
     }
 
+    /// The last write's future: a drain closes the connection only once it has completed, so
+    /// that a finished response is not thrown away with the pending writes.
+    private var lastWrite: EventLoopFuture<Void>?
+
     private func writeStatus(_ id: UInt32, _ error: InferenceError?, requestID: String, context: ChannelHandlerContext) {
         var status = WireStatus(code: error?.code.rawValue ?? 0, message: error?.message ?? "", details: error?.details ?? [:])
         if !requestID.isEmpty { status.details["request_id"] = requestID }
         metrics.bytesSent(Frame.headerSize + status.encodedSize)
-        context.writeAndFlush(
-            wrapOutboundOut(Frame(type: .status, streamID: id, payload: ByteBuffer(bytes: status.serializedBytes()))),
-            promise: nil)
+        lastWrite = context.writeAndFlush(
+            wrapOutboundOut(Frame(type: .status, streamID: id, payload: ByteBuffer(bytes: status.serializedBytes()))))
     }
 
     /// Graceful shutdown: GOAWAY, no new streams, close once the running ones are done.
@@ -279,7 +312,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         guard let context, !draining else { return }
         draining = true
         let goAway = GoAway(lastStreamID: lastStreamID, code: .noError, message: "server shutting down")
-        context.writeAndFlush(wrapOutboundOut(Frame(type: .goAway, streamID: 0, payload: goAway.encode())), promise: nil)
+        lastWrite = context.writeAndFlush(wrapOutboundOut(Frame(type: .goAway, streamID: 0, payload: goAway.encode())))
         closeIfDrained(context: context)
     }
 
@@ -298,8 +331,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private func closeIfDrained(context: ChannelHandlerContext) {
-        if draining && streams.isEmpty {
-            context.close(promise: nil)
+        guard draining && streams.isEmpty else { return }
+        let channel = context.channel
+        if let lastWrite {
+            lastWrite.whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            channel.close(promise: nil)
         }
     }
 
@@ -318,5 +355,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(Frame(type: .goAway, streamID: 0, payload: goAway.encode())))
             .whenComplete { _ in channel.close(promise: nil) }
+        // A peer that does not read would keep the GOAWAY (and the connection) pending forever.
+        context.eventLoop.scheduleTask(in: .seconds(5)) { channel.close(promise: nil) }
     }
 }
