@@ -155,6 +155,14 @@ struct MessageTests {
         #expect(buffer.readerIndex == 2)
     }
 
+    @Test("printing RequestHeaders never shows the token")
+    func headersRedacted() {
+        let headers = RequestHeaders(method: .modelInfer, modelName: "m", authorization: "Bearer top-secret")
+        #expect(!"\(headers)".contains("top-secret"))
+        #expect(!String(reflecting: headers).contains("top-secret"))
+        #expect("\(headers)".contains("<redacted>"))
+    }
+
     @Test("every message round-trips through its own encoding")
     func roundTrips() throws {
         var random = RandomMessages(seed: 3)

@@ -34,6 +34,7 @@ public final class BinaryServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
+                guard !connections.isClosed else { return channel.close() }
                 guard connections.count() < maxConnections else {
                     logger.warning("refusing a connection: \(maxConnections) connections open")
                     return channel.close()
@@ -57,6 +58,8 @@ public final class BinaryServer: Sendable {
     /// Stops accepting, sends GOAWAY on every connection, lets running streams finish for up
     /// to `timeout`, then closes what is left.
     public func shutdown(timeout: Duration = .seconds(10)) async {
+        // Connections accepted from here on are closed at once; the rest are drained.
+        connections.close()
         try? await channel.close()
         let open = connections.all()
         for (channel, handler) in open {
@@ -87,6 +90,10 @@ final class ConnectionSet: Sendable {
     }
 
     func count() -> Int { lock.withLockedValue { $0.count } }
+
+    private let closed = NIOLockedValueBox(false)
+    var isClosed: Bool { closed.withLockedValue { $0 } }
+    func close() { closed.withLockedValue { $0 = true } }
 
     func all() -> [(Channel, NIOLoopBound<ServerConnectionHandler>)] { lock.withLockedValue { Array($0.values) } }
 }

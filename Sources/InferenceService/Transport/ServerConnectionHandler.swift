@@ -300,8 +300,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var lastWrite: EventLoopFuture<Void>?
 
     private func writeStatus(_ id: UInt32, _ error: InferenceError?, requestID: String, context: ChannelHandlerContext) {
-        var status = WireStatus(code: error?.code.rawValue ?? 0, message: error?.message ?? "", details: error?.details ?? [:])
-        if !requestID.isEmpty { status.details["request_id"] = requestID }
+        // Messages echo client-chosen strings (model names, ids): bounded, so that a STATUS stays
+        // far below any client's MAX_FRAME_SIZE (at least 16 KiB).
+        var status = WireStatus(
+            code: error?.code.rawValue ?? 0, message: String((error?.message ?? "").utf8.prefix(4096)) ?? "",
+            details: (error?.details ?? [:]).mapValues { String($0.utf8.prefix(1024)) ?? "" })
+        if !requestID.isEmpty { status.details["request_id"] = String(requestID.utf8.prefix(1024)) ?? "" }
         metrics.bytesSent(Frame.headerSize + status.encodedSize)
         lastWrite = context.writeAndFlush(
             wrapOutboundOut(Frame(type: .status, streamID: id, payload: ByteBuffer(bytes: status.serializedBytes()))))

@@ -118,6 +118,16 @@ public struct RequestHeaders: ProtoMessage {
     }
 }
 
+extension RequestHeaders: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Prints every field but the token: headers can end up in logs and test output.
+    public var description: String {
+        "RequestHeaders(method: \(method), model: \"\(modelName)\", version: \"\(modelVersion)\", request_id: \"\(requestID)\", "
+            + "timeout_ms: \(timeoutMilliseconds), authorization: \(authorization.isEmpty ? "none" : "<redacted>"), metadata: \(metadata))"
+    }
+
+    public var debugDescription: String { description }
+}
+
 /// Payload of a STATUS frame (`inferwire.Status`): `code` is a gRPC status code, 0 = OK.
 public struct WireStatus: ProtoMessage {
     public var code: Int32 = 0
