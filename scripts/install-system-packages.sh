@@ -2,8 +2,9 @@
 # Installs the Debian packages the build and tests need, if any is missing.
 #   libprotobuf-c-dev    the reference codec the differential tests link against
 #   protobuf-c-compiler  protoc-c, to check that Tests/CV2Reference matches proto/
+#   libcurl4-openssl-dev libcurl, the upstream HTTP engine of the providers (Sources/CCurl)
 set -euo pipefail
-packages=(libprotobuf-c-dev protobuf-c-compiler "$@")
+packages=(libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev "$@")
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,0 +1,121 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A small HTTP/1.1 server on 127.0.0.1 for the engine's tests. Routes:
+/// - `GET /hello`: "hello"
+/// - `POST /echo`: the request body back, with `x-received-length`
+/// - `GET /stream?chunks=N&size=S&delay=MS`: N chunks of S bytes, MS apart
+/// - `GET /slow?delay=MS`: the head after MS
+/// - `GET /status/CODE`: that status with a JSON body
+final class TestHTTPServer: Sendable {
+    let channel: Channel
+    let closedConnections = NIOLockedValueBox(0)
+    let bytesWritten = NIOLockedValueBox(0)
+
+    var port: Int { channel.localAddress!.port! }
+
+    init() async throws {
+        let closed = closedConnections
+        let written = bytesWritten
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 2048)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.closeFuture.whenComplete { _ in closed.withLockedValue { $0 += 1 } }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Handler(written: written))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+
+    final class Handler: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        let written: NIOLockedValueBox<Int>
+        var head: HTTPRequestHead?
+        var body = ByteBuffer()
+
+        init(written: NIOLockedValueBox<Int>) { self.written = written }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head):
+                self.head = head
+                body.clear()
+            case .body(var chunk):
+                body.writeBuffer(&chunk)
+            case .end:
+                guard let head else { return }
+                respond(head, context: context)
+            }
+        }
+
+        func respond(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+            let components = URLComponents(string: head.uri)
+            let query = Dictionary(uniqueKeysWithValues: (components?.queryItems ?? []).map { ($0.name, Int($0.value ?? "") ?? 0) })
+            let path = components?.path ?? ""
+            let loop = context.eventLoop
+            let bound = NIOLoopBound(context, eventLoop: loop)
+            switch path {
+            case "/hello":
+                send(status: .ok, body: ByteBuffer(string: "hello"), context: context)
+            case "/echo":
+                send(status: .ok, body: body, headers: [("x-received-length", "\(body.readableBytes)")], context: context)
+            case "/slow":
+                loop.scheduleTask(in: .milliseconds(Int64(query["delay"] ?? 0))) {
+                    self.send(status: .ok, body: ByteBuffer(string: "late"), context: bound.value)
+                }
+            case let status where status.hasPrefix("/status/"):
+                let code = Int(status.dropFirst("/status/".count)) ?? 500
+                send(status: HTTPResponseStatus(statusCode: code), body: ByteBuffer(string: #"{"error":{"code":\#(code)}}"#),
+                     headers: [("content-type", "application/json"), ("retry-after", "1")], context: context)
+            case "/stream":
+                let chunks = query["chunks"] ?? 1
+                let size = query["size"] ?? 1
+                let delay = Int64(query["delay"] ?? 0)
+                var headers = HTTPHeaders()
+                headers.add(name: "transfer-encoding", value: "chunked")
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                func sendChunk(_ index: Int) {
+                    let context = bound.value
+                    guard context.channel.isActive else { return }
+                    if index == chunks {
+                        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                        return
+                    }
+                    let payload = ByteBuffer(repeating: UInt8(truncatingIfNeeded: index), count: size)
+                    let written = self.written
+                    context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(payload)))).whenSuccess {
+                        written.withLockedValue { $0 += size }
+                        if delay > 0 {
+                            loop.scheduleTask(in: .milliseconds(delay)) { sendChunk(index + 1) }
+                        } else {
+                            sendChunk(index + 1)
+                        }
+                    }
+                }
+                sendChunk(0)
+            default:
+                send(status: .notFound, body: ByteBuffer(string: "no route"), context: context)
+            }
+        }
+
+        func send(status: HTTPResponseStatus, body: ByteBuffer, headers extra: [(String, String)] = [], context: ChannelHandlerContext) {
+            var headers = HTTPHeaders()
+            headers.add(name: "content-length", value: "\(body.readableBytes)")
+            for (name, value) in extra { headers.add(name: name, value: value) }
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+}
