@@ -10,16 +10,19 @@ import NIOPosix
 /// - `GET /stream?chunks=N&size=S&delay=MS`: N chunks of S bytes, MS apart
 /// - `GET /slow?delay=MS`: the head after MS
 /// - `GET /status/CODE`: that status with a JSON body
+/// - `GET /flaky?key=K&fail=N`: 503 (Retry-After: 0) the first N times for key K, then 200
 final class TestHTTPServer: Sendable {
     let channel: Channel
     let closedConnections = NIOLockedValueBox(0)
     let bytesWritten = NIOLockedValueBox(0)
+    let flakyCalls = NIOLockedValueBox<[Int: Int]>([:])
 
     var port: Int { channel.localAddress!.port! }
 
     init() async throws {
         let closed = closedConnections
         let written = bytesWritten
+        let flaky = flakyCalls
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 2048)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -27,7 +30,7 @@ final class TestHTTPServer: Sendable {
                 channel.closeFuture.whenComplete { _ in closed.withLockedValue { $0 += 1 } }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(written: written))
+                    try channel.pipeline.syncOperations.addHandler(Handler(written: written, flaky: flaky))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -41,10 +44,14 @@ final class TestHTTPServer: Sendable {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
         let written: NIOLockedValueBox<Int>
+        let flaky: NIOLockedValueBox<[Int: Int]>
         var head: HTTPRequestHead?
         var body = ByteBuffer()
 
-        init(written: NIOLockedValueBox<Int>) { self.written = written }
+        init(written: NIOLockedValueBox<Int>, flaky: NIOLockedValueBox<[Int: Int]>) {
+            self.written = written
+            self.flaky = flaky
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
@@ -70,6 +77,17 @@ final class TestHTTPServer: Sendable {
                 send(status: .ok, body: ByteBuffer(string: "hello"), context: context)
             case "/echo":
                 send(status: .ok, body: body, headers: [("x-received-length", "\(body.readableBytes)")], context: context)
+            case "/flaky":
+                let key = query["key"] ?? 0
+                let calls = flaky.withLockedValue { counts in
+                    counts[key, default: 0] += 1
+                    return counts[key]!
+                }
+                if calls <= (query["fail"] ?? 0) {
+                    send(status: .serviceUnavailable, body: ByteBuffer(string: "busy"), headers: [("retry-after", "0")], context: context)
+                } else {
+                    send(status: .ok, body: ByteBuffer(string: "ok after \(calls)"), context: context)
+                }
             case "/slow":
                 loop.scheduleTask(in: .milliseconds(Int64(query["delay"] ?? 0))) {
                     self.send(status: .ok, body: ByteBuffer(string: "late"), context: bound.value)
