@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
     ],
     targets: [
         // The hand-written protobuf codec and the V2 messages. ByteBuffer is its only dependency:
@@ -75,6 +76,7 @@ let package = Package(
             dependencies: [
                 "CCurl",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ]
         ),
         // Test-only reference codec: protoc-c output of proto/inference.proto, linked against
