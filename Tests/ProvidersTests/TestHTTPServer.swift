@@ -11,6 +11,9 @@ import NIOPosix
 /// - `GET /slow?delay=MS`: the head after MS
 /// - `GET /status/CODE`: that status with a JSON body
 /// - `GET /flaky?key=K&fail=N`: 503 (Retry-After: 0) the first N times for key K, then 200
+/// - `POST /v1/chat/completions` and `/openai/deployments/D/chat/completions`: a minimal
+///   OpenAI shape (key "test-key"; echoes the last user text; `stream` as SSE; model
+///   "truncated" ends the stream without `[DONE]`)
 final class TestHTTPServer: Sendable {
     let channel: Channel
     let closedConnections = NIOLockedValueBox(0)
@@ -77,6 +80,40 @@ final class TestHTTPServer: Sendable {
                 send(status: .ok, body: ByteBuffer(string: "hello"), context: context)
             case "/echo":
                 send(status: .ok, body: body, headers: [("x-received-length", "\(body.readableBytes)")], context: context)
+            case "/v1/chat/completions", "/openai/deployments/dep/chat/completions":
+                let azure = path.hasPrefix("/openai/")
+                let key = azure ? head.headers.first(name: "api-key") : head.headers.first(name: "authorization")
+                guard key == (azure ? "test-key" : "Bearer test-key") else {
+                    send(status: .unauthorized, body: ByteBuffer(string: #"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"#), context: context)
+                    return
+                }
+                let request = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+                let messages = request["messages"] as? [[String: Any]] ?? []
+                let last = messages.last { $0["role"] as? String == "user" }?["content"]
+                let text = "echo: " + ((last as? String) ?? "parts")
+                let model = request["model"] as? String ?? ""
+                if request["stream"] as? Bool == true {
+                    var headers = HTTPHeaders()
+                    headers.add(name: "content-type", value: "text/event-stream")
+                    headers.add(name: "transfer-encoding", value: "chunked")
+                    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                    var events = [
+                        #"{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#,
+                        #"{"choices":[{"index":0,"delta":{"content":"echo: "}}]}"#,
+                        #"{"choices":[{"index":0,"delta":{"content":"\#(text.dropFirst(6))"}}]}"#,
+                        #"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}"#,
+                        #"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#,
+                        "[DONE]",
+                    ]
+                    if model == "truncated" { events = Array(events.prefix(2)) }
+                    for event in events {
+                        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "data: \(event)\n\n")))), promise: nil)
+                    }
+                    context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                } else {
+                    let answer = #"{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"\#(model)","choices":[{"index":0,"message":{"role":"assistant","content":"\#(text)"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#
+                    send(status: .ok, body: ByteBuffer(string: answer), headers: [("content-type", "application/json")], context: context)
+                }
             case "/flaky":
                 let key = query["key"] ?? 0
                 let calls = flaky.withLockedValue { counts in

@@ -1,0 +1,110 @@
+/// OpenAI chat completions over the shared HTTP engine: api.openai.com, Azure OpenAI
+/// (deployment URL, `api-version`, `api-key` header) and any OpenAI-compatible base URL (vLLM,
+/// llama.cpp, Ollama). Retries before the first streamed byte only.
+public struct OpenAIProvider: LLMProvider {
+    public enum Endpoint: Sendable {
+        /// `https://api.openai.com/v1` or any compatible base URL (`.../v1`).
+        case openAI(baseURL: String)
+        /// `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=...`.
+        case azure(endpoint: String, deployment: String, apiVersion: String)
+    }
+
+    public let endpoint: Endpoint
+    let apiKey: Secret?
+    let engine: CurlEngine
+    let retry: RetryPolicy
+
+    public init(endpoint: Endpoint = .openAI(baseURL: "https://api.openai.com/v1"), apiKey: Secret?, engine: CurlEngine, retry: RetryPolicy = RetryPolicy()) {
+        self.endpoint = endpoint
+        self.apiKey = apiKey
+        self.engine = engine
+        self.retry = retry
+    }
+
+    var url: String {
+        switch endpoint {
+        case .openAI(let baseURL):
+            return baseURL.trimmingSuffix("/") + "/chat/completions"
+        case .azure(let endpoint, let deployment, let apiVersion):
+            return endpoint.trimmingSuffix("/") + "/openai/deployments/\(deployment)/chat/completions?api-version=\(apiVersion)"
+        }
+    }
+
+    func httpRequest(_ body: [UInt8], deadline: ContinuousClock.Instant?) -> HTTPRequest {
+        var headers: [(name: String, value: String)] = [("content-type", "application/json"), ("accept", "application/json, text/event-stream")]
+        if let apiKey {
+            switch endpoint {
+            case .openAI: headers.append(("authorization", "Bearer \(apiKey.reveal())"))
+            case .azure: headers.append(("api-key", apiKey.reveal()))
+            }
+        }
+        var request = HTTPRequest(method: "POST", url: url, headers: headers, body: body)
+        if let deadline { request.totalTimeout = max(.milliseconds(1), deadline - ContinuousClock.now) }
+        return request
+    }
+
+    /// Sends until a 200 arrives (retrying 429/5xx and connect errors); other statuses throw
+    /// the provider's error.
+    func send(_ body: [UInt8], deadline: ContinuousClock.Instant?) async throws -> HTTPResponse {
+        try await retry.run(deadline: deadline) { _ -> AttemptOutcome<HTTPResponse> in
+            let response: HTTPResponse
+            do {
+                response = try await engine.execute(httpRequest(body, deadline: deadline))
+            } catch let error as HTTPClientError {
+                let mapped = ProviderError(error.kind == .timeout ? .deadlineExceeded : .unavailable, "OpenAI request failed: \(error.message)")
+                if RetryPolicy.isRetryable(error) { return .retryable(mapped, retryAfter: nil) }
+                throw mapped
+            }
+            if response.head.status == 200 { return .success(response) }
+            let error = OpenAIChatFormat.error(status: response.head.status, body: (try? await response.collect(limit: 1 << 20)) ?? [])
+            if RetryPolicy.isRetryable(status: response.head.status) {
+                return .retryable(error, retryAfter: response.head.header("retry-after"))
+            }
+            throw error
+        }
+    }
+
+    public func complete(_ request: ChatRequest, deadline: ContinuousClock.Instant? = nil) async throws -> ChatResponse {
+        let body = try OpenAIChatFormat.body(for: request, stream: false)
+        let response = try await send(body, deadline: deadline)
+        return try OpenAIChatFormat.response(from: try await response.collect())
+    }
+
+    public func stream(_ request: ChatRequest, deadline: ContinuousClock.Instant? = nil) -> AsyncThrowingStream<ChatStreamEvent, Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let body = try OpenAIChatFormat.body(for: request, stream: true)
+                    let response = try await send(body, deadline: deadline)
+                    var parser = ServerSentEventParser()
+                    var done = false
+                    for try await chunk in response.body where !done {
+                        for event in parser.feed(chunk) {
+                            if event.data == "[DONE]" {
+                                done = true
+                                break
+                            }
+                            for item in try OpenAIChatFormat.events(fromChunk: event.data) {
+                                continuation.yield(item)
+                            }
+                        }
+                    }
+                    if !done {
+                        _ = parser.finish()
+                        throw ProviderError(.unavailable, "OpenAI stream ended before [DONE]")
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}
