@@ -114,6 +114,40 @@ final class TestHTTPServer: Sendable {
                     let answer = #"{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"\#(model)","choices":[{"index":0,"message":{"role":"assistant","content":"\#(text)"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#
                     send(status: .ok, body: ByteBuffer(string: answer), headers: [("content-type", "application/json")], context: context)
                 }
+            case "/v1beta/models/gemini-test:generateContent", "/v1beta/models/gemini-test:streamGenerateContent",
+                "/v1beta/models/blocked:generateContent":
+                guard head.headers.first(name: "x-goog-api-key") == "test-key" else {
+                    send(status: .badRequest, body: ByteBuffer(string: #"{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID"}]}}"#), context: context)
+                    return
+                }
+                let request = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+                let parts = ((request["contents"] as? [[String: Any]])?.last?["parts"] as? [[String: Any]]) ?? []
+                let summary = parts.map { part -> String in
+                    if let text = part["text"] as? String { return text }
+                    if let inline = part["inlineData"] as? [String: Any] {
+                        let bytes = Data(base64Encoded: inline["data"] as? String ?? "")?.count ?? -1
+                        return "<\(inline["mimeType"] as? String ?? "?") \(bytes) bytes>"
+                    }
+                    return "<part>"
+                }.joined(separator: " ")
+                if path.hasPrefix("/v1beta/models/blocked") {
+                    send(status: .ok, body: ByteBuffer(string: #"{"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":3,"totalTokenCount":3}}"#), context: context)
+                } else if path.hasSuffix(":streamGenerateContent") {
+                    var headers = HTTPHeaders()
+                    headers.add(name: "content-type", value: "text/event-stream")
+                    headers.add(name: "transfer-encoding", value: "chunked")
+                    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                    for event in [
+                        #"{"candidates": [{"content": {"parts": [{"text": "got "}],"role": "model"},"index": 0}],"usageMetadata": {"promptTokenCount": 4,"totalTokenCount": 4}}"#,
+                        #"{"candidates": [{"content": {"parts": [{"text": "\#(summary)"}],"role": "model"},"finishReason": "STOP","index": 0}],"usageMetadata": {"promptTokenCount": 4,"candidatesTokenCount": 2,"totalTokenCount": 6}}"#,
+                    ] {
+                        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "data: \(event)\r\n\r\n")))), promise: nil)
+                    }
+                    context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                } else {
+                    let answer = #"{"candidates": [{"content": {"parts": [{"text": "got \#(summary)"}],"role": "model"},"finishReason": "STOP","index": 0}],"usageMetadata": {"promptTokenCount": 4,"candidatesTokenCount": 2,"totalTokenCount": 6},"modelVersion": "gemini-test"}"#
+                    send(status: .ok, body: ByteBuffer(string: answer), headers: [("content-type", "application/json")], context: context)
+                }
             case "/flaky":
                 let key = query["key"] ?? 0
                 let calls = flaky.withLockedValue { counts in

@@ -1,0 +1,91 @@
+/// Gemini's Developer API (`generativelanguage.googleapis.com`, `x-goog-api-key`) over the
+/// shared HTTP engine: `models/{m}:generateContent` and `:streamGenerateContent?alt=sse`.
+public struct GeminiProvider: LLMProvider {
+    public let baseURL: String
+    let apiKey: Secret?
+    let engine: CurlEngine
+    let retry: RetryPolicy
+
+    public init(baseURL: String = "https://generativelanguage.googleapis.com/v1beta", apiKey: Secret?, engine: CurlEngine, retry: RetryPolicy = RetryPolicy()) {
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.engine = engine
+        self.retry = retry
+    }
+
+    func url(model: String, stream: Bool) -> String {
+        let name = model.hasPrefix("models/") || model.hasPrefix("tunedModels/") ? model : "models/\(model)"
+        return baseURL.trimmingSuffix("/") + "/\(name)" + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent")
+    }
+
+    func send(_ body: [UInt8], url: String, deadline: ContinuousClock.Instant?) async throws -> HTTPResponse {
+        try await retry.run(deadline: deadline) { _ -> AttemptOutcome<HTTPResponse> in
+            var headers: [(name: String, value: String)] = [("content-type", "application/json")]
+            if let apiKey { headers.append(("x-goog-api-key", apiKey.reveal())) }
+            var request = HTTPRequest(method: "POST", url: url, headers: headers, body: body)
+            if let deadline { request.totalTimeout = max(.milliseconds(1), deadline - ContinuousClock.now) }
+            let response: HTTPResponse
+            do {
+                response = try await engine.execute(request)
+            } catch let error as HTTPClientError {
+                let mapped = ProviderError(error.kind == .timeout ? .deadlineExceeded : .unavailable, "Gemini request failed: \(error.message)")
+                if RetryPolicy.isRetryable(error) { return .retryable(mapped, retryAfter: nil) }
+                throw mapped
+            }
+            if response.head.status == 200 { return .success(response) }
+            let error = GeminiFormat.error(status: response.head.status, body: (try? await response.collect(limit: 1 << 20)) ?? [])
+            if RetryPolicy.isRetryable(status: response.head.status) {
+                return .retryable(error, retryAfter: response.head.header("retry-after"))
+            }
+            throw error
+        }
+    }
+
+    public func complete(_ request: ChatRequest, deadline: ContinuousClock.Instant? = nil) async throws -> ChatResponse {
+        let body = try GeminiFormat.body(for: request)
+        let response = try await send(body, url: url(model: request.model, stream: false), deadline: deadline)
+        let answer = try GeminiFormat.response(from: try await response.collect())
+        if let reason = answer.blockReason {
+            throw ProviderError(.invalidArgument, "Gemini blocked the prompt (blockReason \(reason))")
+        }
+        return answer
+    }
+
+    public func stream(_ request: ChatRequest, deadline: ContinuousClock.Instant? = nil) -> AsyncThrowingStream<ChatStreamEvent, Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let body = try GeminiFormat.body(for: request)
+                    let response = try await send(body, url: url(model: request.model, stream: true), deadline: deadline)
+                    var parser = ServerSentEventParser()
+                    var usage: TokenUsage?
+                    for try await chunk in response.body {
+                        for event in parser.feed(chunk) {
+                            let answer = try GeminiFormat.response(from: Array(event.data.utf8))
+                            if let reason = answer.blockReason {
+                                throw ProviderError(.invalidArgument, "Gemini blocked the prompt (blockReason \(reason))")
+                            }
+                            for (index, part) in answer.parts.enumerated() {
+                                switch part {
+                                case .text(let text): continuation.yield(.text(text))
+                                case .toolCall(let id, let name, let arguments):
+                                    continuation.yield(.toolCallDelta(index: index, id: id, name: name, arguments: arguments))
+                                default: break
+                                }
+                            }
+                            if let reason = answer.finishReason { continuation.yield(.finished(reason)) }
+                            usage = answer.usage ?? usage  // cumulative: the last one counts
+                        }
+                    }
+                    // Gemini has no [DONE]: the stream simply ends, but never inside an event.
+                    if parser.finish() { throw ProviderError(.unavailable, "Gemini stream ended in the middle of an event") }
+                    if let usage { continuation.yield(.usage(usage)) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
