@@ -79,6 +79,15 @@ let package = Package(
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ]
         ),
+        // OpenAI and Gemini stand-ins on loopback, for tests, demos and benchmarks.
+        .target(
+            name: "ProviderSimulator",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Test-only reference codec: protoc-c output of proto/inference.proto, linked against
         // Debian's libprotobuf-c. Regenerate with scripts/generate-protobuf-c.sh.
         .target(
@@ -116,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "ProvidersTests",
             dependencies: [
-                "Providers",
+                "Providers", "ProviderSimulator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -5,6 +5,8 @@ public struct GeminiProvider: LLMProvider {
     let apiKey: Secret?
     let engine: CurlEngine
     let retry: RetryPolicy
+    /// Sent with every request (gateway or tracing headers; the simulator's fault switches).
+    public var extraHeaders: [(name: String, value: String)] = []
 
     public init(baseURL: String = "https://generativelanguage.googleapis.com/v1beta", apiKey: Secret?, engine: CurlEngine, retry: RetryPolicy = RetryPolicy()) {
         self.baseURL = baseURL
@@ -22,7 +24,7 @@ public struct GeminiProvider: LLMProvider {
         try await retry.run(deadline: deadline) { _ -> AttemptOutcome<HTTPResponse> in
             var headers: [(name: String, value: String)] = [("content-type", "application/json")]
             if let apiKey { headers.append(("x-goog-api-key", apiKey.reveal())) }
-            var request = HTTPRequest(method: "POST", url: url, headers: headers, body: body)
+            var request = HTTPRequest(method: "POST", url: url, headers: headers + extraHeaders, body: body)
             if let deadline { request.totalTimeout = max(.milliseconds(1), deadline - ContinuousClock.now) }
             let response: HTTPResponse
             do {

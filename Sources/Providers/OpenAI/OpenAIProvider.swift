@@ -13,6 +13,8 @@ public struct OpenAIProvider: LLMProvider {
     let apiKey: Secret?
     let engine: CurlEngine
     let retry: RetryPolicy
+    /// Sent with every request (gateway or tracing headers; the simulator's fault switches).
+    public var extraHeaders: [(name: String, value: String)] = []
 
     public init(endpoint: Endpoint = .openAI(baseURL: "https://api.openai.com/v1"), apiKey: Secret?, engine: CurlEngine, retry: RetryPolicy = RetryPolicy()) {
         self.endpoint = endpoint
@@ -38,7 +40,7 @@ public struct OpenAIProvider: LLMProvider {
             case .azure: headers.append(("api-key", apiKey.reveal()))
             }
         }
-        var request = HTTPRequest(method: "POST", url: url, headers: headers, body: body)
+        var request = HTTPRequest(method: "POST", url: url, headers: headers + extraHeaders, body: body)
         if let deadline { request.totalTimeout = max(.milliseconds(1), deadline - ContinuousClock.now) }
         return request
     }
