@@ -60,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "inferwire",
             dependencies: [
-                "InferenceService", "InferWireClient", "InferWireProtocol", "ProtoWire",
+                "InferenceService", "InferWireClient", "InferWireProtocol", "ProtoWire", "ProviderSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

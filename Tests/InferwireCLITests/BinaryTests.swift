@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 @testable import inferwire
 
@@ -41,6 +44,34 @@ struct BinaryTests {
             #expect(echoed == Data(bytes), "the echoed bytes differ from the file's")
             #expect(try Data(contentsOf: copy) == Data(bytes))
         }
+    }
+
+    @Test("simulate as a subprocess: answers an OpenAI-shaped request, stops on SIGTERM")
+    func simulate() async throws {
+        guard let binary = inferwireBinary() else {
+            Issue.record("the inferwire executable was not found next to the test bundle; run `swift build` first")
+            return
+        }
+        let port = try await freePort()
+        let simulate = try BinaryProcess(binary, ["simulate", "--port", "\(port)"])
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/chat/completions")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer sim-openai-key", forHTTPHeaderField: "authorization")
+        request.httpBody = Data(#"{"model":"gpt-4o","messages":[{"role":"user","content":"hello"}]}"#.utf8)
+        var answer = ""
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, simulate.process.isRunning {
+            if let (data, _) = try? await URLSession.shared.data(for: request) {
+                answer = String(decoding: data, as: UTF8.self)
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(answer.contains("received 1 part(s): text(5)"), "simulator answered: \(answer); stderr: \(simulate.stderr)")
+        kill(simulate.process.processIdentifier, SIGTERM)
+        let exited = try await simulate.waitForExit(timeout: .seconds(5))
+        try #require(exited, "simulate still running 5 s after SIGTERM")
+        #expect(simulate.process.terminationStatus == 0)
     }
 
     @Test("serve as a subprocess: prints the models and the address, health exits 0, SIGTERM drains and exits 0")
