@@ -131,10 +131,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 throw ProtocolViolation(.protocolError, "CANCEL needs a stream and a 4-byte code")
             }
             if let stream = streams.removeValue(forKey: frame.streamID) {
-                stream.task?.cancel()
-                stream.deadline?.cancel()
-                record(stream.headers, .cancelled, since: stream.started, stream: true)
-                closeIfDrained(context: context)
+                // The client has given up on it: no STATUS goes back.
+                end(frame.streamID, stream, InferenceError(.cancelled, "cancelled by the client"), answer: false, context: context)
             }
         case .status:
             throw ProtocolViolation(.protocolError, "STATUS frames go from server to client")
@@ -153,23 +151,18 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         do {
             headers = try RequestHeaders(decoding: frame.payload)
         } catch {
-            writeStatus(id, InferenceError(.invalidArgument, "malformed RequestHeaders: \(error)"), requestID: "", context: context)
-            record(RequestHeaders(), .invalidArgument, since: .now(), stream: false)
+            refuse(id, RequestHeaders(), InferenceError(.invalidArgument, "malformed RequestHeaders: \(error)"), context: context)
             return
         }
         if headers.requestID.isEmpty {
             headers.requestID = String(UInt64.random(in: 1 ... .max), radix: 16)
         }
         if draining {
-            writeStatus(id, InferenceError(.unavailable, "server is shutting down"), requestID: headers.requestID, context: context)
-            record(headers, .unavailable, since: .now(), stream: false)
+            refuse(id, headers, InferenceError(.unavailable, "server is shutting down"), context: context)
             return
         }
         guard streams.count < Int(settings.maxConcurrentStreams) else {
-            writeStatus(
-                id, InferenceError(.resourceExhausted, "more than \(settings.maxConcurrentStreams) concurrent streams"),
-                requestID: headers.requestID, context: context)
-            record(headers, .resourceExhausted, since: .now(), stream: false)
+            refuse(id, headers, InferenceError(.resourceExhausted, "more than \(settings.maxConcurrentStreams) concurrent streams"), context: context)
             return
         }
         var stream = Stream(headers: headers, started: .now())
@@ -197,17 +190,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
         guard stream.task == nil else {
             streams[id] = nil
-            stream.deadline?.cancel()
-            stream.task?.cancel()
-            writeStatus(id, InferenceError(.invalidArgument, "a stream carries exactly one request message"), requestID: stream.headers.requestID, context: context)
-            record(stream.headers, .invalidArgument, since: stream.started, stream: true)
+            end(id, stream, InferenceError(.invalidArgument, "a stream carries exactly one request message"), context: context)
             return
         }
         guard frame.flags.contains(.endStream) else {
             streams[id] = nil
-            stream.deadline?.cancel()
-            writeStatus(id, InferenceError(.invalidArgument, "the request message must carry END_STREAM: v1 has no client streaming"), requestID: stream.headers.requestID, context: context)
-            record(stream.headers, .invalidArgument, since: stream.started, stream: true)
+            end(id, stream, InferenceError(.invalidArgument, "the request message must carry END_STREAM: v1 has no client streaming"), context: context)
             return
         }
         let headers = stream.headers
@@ -249,12 +237,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let limit = peerSettings?.maxFrameSize ?? ConnectionSettings.default.maxFrameSize
         guard message.readableBytes <= limit else {
             streams[id] = nil
-            stream.task?.cancel()
-            stream.deadline?.cancel()
             let error = InferenceError(.resourceExhausted, "response of \(message.readableBytes) bytes exceeds the client's MAX_FRAME_SIZE \(limit)")
-            writeStatus(id, error, requestID: stream.headers.requestID, context: context)
-            record(stream.headers, .resourceExhausted, since: stream.started, stream: true, message: error.message)
-            closeIfDrained(context: context)
+            end(id, stream, error, context: context)
             return
         }
         metrics.bytesSent(Frame.headerSize + message.readableBytes)
@@ -263,10 +247,23 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     private func finish(_ id: UInt32, _ error: InferenceError?) {
         guard let context, let stream = streams.removeValue(forKey: id) else { return }
+        end(id, stream, error, context: context)
+    }
+
+    /// Ends an open stream, already taken out of `streams`: stops its work and deadline,
+    /// answers STATUS (not to a client's CANCEL), records it, and closes a drained connection.
+    private func end(_ id: UInt32, _ stream: Stream, _ error: InferenceError?, answer: Bool = true, context: ChannelHandlerContext) {
+        stream.task?.cancel()
         stream.deadline?.cancel()
-        writeStatus(id, error, requestID: stream.headers.requestID, context: context)
+        if answer { writeStatus(id, error, requestID: stream.headers.requestID, context: context) }
         record(stream.headers, error?.code ?? .ok, since: stream.started, stream: true, message: error?.message)
         closeIfDrained(context: context)
+    }
+
+    /// Refuses a stream before it was opened: STATUS and a record, nothing to stop.
+    private func refuse(_ id: UInt32, _ headers: RequestHeaders, _ error: InferenceError, context: ChannelHandlerContext) {
+        writeStatus(id, error, requestID: headers.requestID, context: context)
+        record(headers, error.code, since: .now(), stream: false, message: error.message)
     }
 
     /// Metrics and a debug log line for every finished stream (warnings for server-side faults).
@@ -287,12 +284,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     private func expire(_ id: UInt32) {
         guard let context, let stream = streams.removeValue(forKey: id) else { return }
-        stream.task?.cancel()
-        writeStatus(
-            id, InferenceError(.deadlineExceeded, "deadline of \(stream.headers.timeoutMilliseconds) ms exceeded"),
-            requestID: stream.headers.requestID, context: context)
-        record(stream.headers, .deadlineExceeded, since: stream.started, stream: true)
-        closeIfDrained(context: context)
+        end(id, stream, InferenceError(.deadlineExceeded, "deadline of \(stream.headers.timeoutMilliseconds) ms exceeded"), context: context)
     }
 
     /// The last write's future: a drain closes the connection only once it has completed, so
@@ -324,13 +316,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// connection closes.
     func abortRemaining() {
         guard let context else { return }
-        for (id, stream) in streams {
-            stream.task?.cancel()
-            stream.deadline?.cancel()
-            writeStatus(id, InferenceError(.unavailable, "server shut down before the call finished"), requestID: stream.headers.requestID, context: context)
-            record(stream.headers, .unavailable, since: stream.started, stream: true)
-        }
+        let open = streams
         streams.removeAll()
+        for (id, stream) in open {
+            end(id, stream, InferenceError(.unavailable, "server shut down before the call finished"), context: context)
+        }
         context.close(promise: nil)
     }
 

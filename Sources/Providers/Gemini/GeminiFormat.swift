@@ -33,14 +33,14 @@ public enum GeminiFormat {
         if let value = parameters.frequencyPenalty { config["frequencyPenalty"] = value }
         if let value = parameters.seed { config["seed"] = value }
         if let value = parameters.responseMimeType { config["responseMimeType"] = value }
-        if let schema = parameters.responseSchema { config["responseJsonSchema"] = try json(schema, "response_schema") }
+        if let schema = parameters.responseSchema { config["responseJsonSchema"] = try parseJSONText(schema, "response_schema") }
         if !config.isEmpty { body["generationConfig"] = config }
         if !request.safetySettings.isEmpty {
             body["safetySettings"] = request.safetySettings.map { ["category": $0.category, "threshold": $0.threshold] }
         }
         if !request.tools.isEmpty {
             body["tools"] = [["functionDeclarations": try request.tools.map { tool throws(ProviderError) -> [String: Any] in
-                ["name": tool.name, "description": tool.description, "parametersJsonSchema": try json(tool.parameters, "tool \(tool.name) parameters")]
+                ["name": tool.name, "description": tool.description, "parametersJsonSchema": try parseJSONText(tool.parameters, "tool \(tool.name) parameters")]
             }]]
         }
         do {
@@ -61,19 +61,12 @@ public enum GeminiFormat {
             if let mimeType { file["mimeType"] = mimeType }
             return ["fileData": file]
         case .toolCall(_, let name, let arguments):
-            return ["functionCall": ["name": name, "args": try json(arguments, "arguments of \(name)")]]
+            return ["functionCall": ["name": name, "args": try parseJSONText(arguments, "arguments of \(name)")]]
         case .toolResult(_, let name, let content):
             // Gemini wants an object; a plain result is wrapped as {"result": ...}.
             let value = (try? JSONSerialization.jsonObject(with: Data(content.utf8))) as? [String: Any] ?? ["result": content]
             return ["functionResponse": ["name": name, "response": value]]
         }
-    }
-
-    private static func json(_ text: String, _ what: String) throws(ProviderError) -> Any {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) else {
-            throw ProviderError(.invalidArgument, "\(what) is not valid JSON")
-        }
-        return object
     }
 
     /// Gemini's finish reasons, normalised (SAFETY and its relatives are content filters).

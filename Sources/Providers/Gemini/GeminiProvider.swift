@@ -20,27 +20,13 @@ public struct GeminiProvider: LLMProvider {
         return baseURL.trimmingSuffix("/") + "/\(name)" + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent")
     }
 
+    /// Sends until a 200 arrives (UpstreamCall: retries, deadline, Google's error bodies).
     func send(_ body: [UInt8], url: String, deadline: ContinuousClock.Instant?) async throws -> HTTPResponse {
-        try await retry.run(deadline: deadline) { _ -> AttemptOutcome<HTTPResponse> in
-            var headers: [(name: String, value: String)] = [("content-type", "application/json")]
-            if let apiKey { headers.append(("x-goog-api-key", apiKey.reveal())) }
-            var request = HTTPRequest(method: "POST", url: url, headers: headers + extraHeaders, body: body)
-            if let deadline { request.totalTimeout = max(.milliseconds(1), deadline - ContinuousClock.now) }
-            let response: HTTPResponse
-            do {
-                response = try await engine.execute(request)
-            } catch let error as HTTPClientError {
-                let mapped = ProviderError(error.kind == .timeout ? .deadlineExceeded : .unavailable, "Gemini request failed: \(error.message)")
-                if RetryPolicy.isRetryable(error) { return .retryable(mapped, retryAfter: nil) }
-                throw mapped
-            }
-            if response.head.status == 200 { return .success(response) }
-            let error = GeminiFormat.error(status: response.head.status, body: (try? await response.collect(limit: 1 << 20)) ?? [])
-            if RetryPolicy.isRetryable(status: response.head.status) {
-                return .retryable(error, retryAfter: response.head.header("retry-after"))
-            }
-            throw error
-        }
+        var headers: [(name: String, value: String)] = [("content-type", "application/json")]
+        if let apiKey { headers.append(("x-goog-api-key", apiKey.reveal())) }
+        let request = HTTPRequest(method: "POST", url: url, headers: headers + extraHeaders, body: body)
+        return try await UpstreamCall.send(
+            request, provider: "Gemini", engine: engine, retry: retry, deadline: deadline, errorFromBody: GeminiFormat.error)
     }
 
     public func complete(_ request: ChatRequest, deadline: ContinuousClock.Instant? = nil) async throws -> ChatResponse {

@@ -26,13 +26,13 @@ public enum OpenAIChatFormat {
         if let value = parameters.frequencyPenalty { body["frequency_penalty"] = value }
         if let value = parameters.seed { body["seed"] = value }
         if let schema = parameters.responseSchema {
-            body["response_format"] = ["type": "json_schema", "json_schema": ["name": "response", "schema": try json(schema, "response_schema")]]
+            body["response_format"] = ["type": "json_schema", "json_schema": ["name": "response", "schema": try parseJSONText(schema, "response_schema")]]
         } else if parameters.responseMimeType == "application/json" {
             body["response_format"] = ["type": "json_object"]
         }
         if !request.tools.isEmpty {
             body["tools"] = try request.tools.map { tool throws(ProviderError) -> [String: Any] in
-                ["type": "function", "function": ["name": tool.name, "description": tool.description, "parameters": try json(tool.parameters, "tool \(tool.name) parameters")]]
+                ["type": "function", "function": ["name": tool.name, "description": tool.description, "parameters": try parseJSONText(tool.parameters, "tool \(tool.name) parameters")]]
             }
         }
         if stream {
@@ -103,13 +103,6 @@ public enum OpenAIChatFormat {
     }
 
     static let audioFormats = ["audio/wav": "wav", "audio/x-wav": "wav", "audio/wave": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3"]
-
-    private static func json(_ text: String, _ what: String) throws(ProviderError) -> Any {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) else {
-            throw ProviderError(.invalidArgument, "\(what) is not valid JSON")
-        }
-        return object
-    }
 
     static func finishReason(_ raw: String) -> FinishReason {
         FinishReason(kind: FinishReason.Kind(rawValue: raw) ?? .other, raw: raw)

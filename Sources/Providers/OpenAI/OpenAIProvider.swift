@@ -32,7 +32,8 @@ public struct OpenAIProvider: LLMProvider {
         }
     }
 
-    func httpRequest(_ body: [UInt8], deadline: ContinuousClock.Instant?) -> HTTPRequest {
+    /// Sends until a 200 arrives (UpstreamCall: retries, deadline, OpenAI's error bodies).
+    func send(_ body: [UInt8], deadline: ContinuousClock.Instant?) async throws -> HTTPResponse {
         var headers: [(name: String, value: String)] = [("content-type", "application/json"), ("accept", "application/json, text/event-stream")]
         if let apiKey {
             switch endpoint {
@@ -40,30 +41,9 @@ public struct OpenAIProvider: LLMProvider {
             case .azure: headers.append(("api-key", apiKey.reveal()))
             }
         }
-        var request = HTTPRequest(method: "POST", url: url, headers: headers + extraHeaders, body: body)
-        if let deadline { request.totalTimeout = max(.milliseconds(1), deadline - ContinuousClock.now) }
-        return request
-    }
-
-    /// Sends until a 200 arrives (retrying 429/5xx and connect errors); other statuses throw
-    /// the provider's error.
-    func send(_ body: [UInt8], deadline: ContinuousClock.Instant?) async throws -> HTTPResponse {
-        try await retry.run(deadline: deadline) { _ -> AttemptOutcome<HTTPResponse> in
-            let response: HTTPResponse
-            do {
-                response = try await engine.execute(httpRequest(body, deadline: deadline))
-            } catch let error as HTTPClientError {
-                let mapped = ProviderError(error.kind == .timeout ? .deadlineExceeded : .unavailable, "OpenAI request failed: \(error.message)")
-                if RetryPolicy.isRetryable(error) { return .retryable(mapped, retryAfter: nil) }
-                throw mapped
-            }
-            if response.head.status == 200 { return .success(response) }
-            let error = OpenAIChatFormat.error(status: response.head.status, body: (try? await response.collect(limit: 1 << 20)) ?? [])
-            if RetryPolicy.isRetryable(status: response.head.status) {
-                return .retryable(error, retryAfter: response.head.header("retry-after"))
-            }
-            throw error
-        }
+        let request = HTTPRequest(method: "POST", url: url, headers: headers + extraHeaders, body: body)
+        return try await UpstreamCall.send(
+            request, provider: "OpenAI", engine: engine, retry: retry, deadline: deadline, errorFromBody: OpenAIChatFormat.error)
     }
 
     public func complete(_ request: ChatRequest, deadline: ContinuousClock.Instant? = nil) async throws -> ChatResponse {
