@@ -10,21 +10,26 @@ struct SimulateCommand: AsyncParsableCommand {
         commandName: "simulate",
         abstract: "Run the OpenAI and Gemini provider simulator on a local port.",
         discussion: """
-            Serves POST /v1/chat/completions (OpenAI) and
-            POST /v1beta/models/MODEL:generateContent | :streamGenerateContent (Gemini, also under /v1)
-            with the providers' JSON shapes, SSE framing and error bodies. Answers say what arrived,
-            e.g. "received 2 part(s): text(12), image/jpeg(48213)".
+            Serves, with the providers' JSON shapes, SSE framing, validations and error bodies:
+              POST /v1/chat/completions                                      (OpenAI)
+              POST /openai/deployments/DEPLOYMENT/chat/completions?api-version=V  (Azure OpenAI)
+              POST /v1beta/models/MODEL:generateContent | :streamGenerateContent  (Gemini, also /v1)
+              GET  /_simulator/requests   what each request carried (parts with byte counts and
+                                          SHA-256, generation config, safety settings); DELETE clears
+            Answers say what arrived, e.g. "received 2 part(s): text(12), image/jpeg(48213)";
+            with tools offered the first tool is called; after a tool result the answer quotes it.
 
             Faults per request, by header: x-simulator-fault: 429 | 500 | 503 | invalid-json |
             truncate | reset | block; x-simulator-latency-ms: N; x-simulator-chunk-delay-ms: N.
-            The model name "missing" answers 404.
+            The options below set the same for every request without the header.
+            The model (or Azure deployment) "missing" answers 404.
 
-            Keys: requests must carry the simulator's keys (defaults below) as
-            "Authorization: Bearer KEY" (OpenAI) or "x-goog-api-key: KEY" (Gemini).
+            Keys: "Authorization: Bearer KEY" (OpenAI), "api-key: KEY" (Azure, the OpenAI key),
+            "x-goog-api-key: KEY" or ?key=KEY (Gemini).
 
             Example:
               inferwire simulate --port 9100
-              OPENAI base URL: http://127.0.0.1:9100/v1    Gemini: http://127.0.0.1:9100/v1beta
+              OpenAI base URL: http://127.0.0.1:9100/v1    Gemini: http://127.0.0.1:9100/v1beta
             SIGTERM or Ctrl-C stops it.
             """
     )
@@ -41,9 +46,26 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "The API key the Gemini endpoints accept.")
     var geminiKey = "sim-gemini-key"
 
+    @Option(name: .customLong("latency-ms"), help: "Delay before each answer's first byte, in milliseconds.")
+    var latency: Int64 = 0
+
+    @Option(name: .customLong("chunk-delay-ms"), help: "Delay between stream events, in milliseconds.")
+    var chunkDelay: Int64 = 0
+
+    @Option(help: "A fault for every request: \(SimulatedFault.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var fault: String?
+
+    func validate() throws {
+        if let fault, SimulatedFault(rawValue: fault) == nil {
+            throw ValidationError("unknown fault '\(fault)'; one of \(SimulatedFault.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
     func run() async throws {
-        let simulator = try await ProviderSimulator.start(
-            host: host, port: port, configuration: .init(openAIKey: openaiKey, geminiKey: geminiKey))
+        let configuration = ProviderSimulator.Configuration(
+            openAIKey: openaiKey, geminiKey: geminiKey, latencyMilliseconds: latency, chunkDelayMilliseconds: chunkDelay,
+            fault: fault.flatMap(SimulatedFault.init(rawValue:)))
+        let simulator = try await ProviderSimulator.start(host: host, port: port, configuration: configuration)
         let output = StandardOutput()
         output.line("provider simulator on http://\(host):\(simulator.port) (OpenAI: /v1, Gemini: /v1beta)")
         var logger = Logger(label: "inferwire.simulate")
