@@ -144,7 +144,7 @@ struct GeminiSimulation {
             if let text = part["text"] as? String { return .text(text) }
             if let inline = part["inlineData"] as? [String: Any] {
                 let mime = inline["mimeType"] as? String ?? ""
-                guard let data = Data(base64Encoded: inline["data"] as? String ?? "") else {
+                guard let data = protoBytes(inline["data"] as? String ?? "") else {
                     throw Refusal(response: ProviderErrorBody.gemini(.badRequest, "Invalid value at 'contents[\(index)].parts[\(partIndex)].inline_data.data' (TYPE_BYTES), Base64 decoding failed for \"\(String((inline["data"] as? String ?? "").prefix(16)))\""))
                 }
                 guard GeminiFieldNames.inlineMIMETypes.contains(mime) else {
@@ -161,6 +161,14 @@ struct GeminiSimulation {
             }
             throw Refusal(response: ProviderErrorBody.gemini(.badRequest, "Invalid value at 'contents[\(index)].parts[\(partIndex)]': a part must hold one of text, inline_data, file_data, function_call, function_response."))
         }
+    }
+
+    /// proto3 JSON bytes: standard or URL-safe base64, padding optional (google-genai sends
+    /// URL-safe).
+    static func protoBytes(_ text: String) -> Data? {
+        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        if standard.count % 4 != 0 { standard += String(repeating: "=", count: 4 - standard.count % 4) }
+        return Data(base64Encoded: standard)
     }
 
     /// proto3 JSON integers: numbers (the SDK sends `40.0`) or quoted.

@@ -1,0 +1,50 @@
+import Foundation
+import ProviderSimulator
+import Testing
+
+/// The simulator checked against the official Python SDKs (openai, google-genai, pinned in
+/// scripts/python-requirements.txt): Tests/SDKFidelity/check_sdks.py calls it through each SDK
+/// (text, streaming, image, tools, errors, Azure) and fails when an SDK cannot parse an answer.
+@Suite("Provider simulator: official SDKs", .timeLimit(.minutes(3)))
+struct SDKFidelityTests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `INFERWIRE_PYTHON`, else the venv scripts/python-env.sh makes.
+    static func python() throws -> String {
+        let path = ProcessInfo.processInfo.environment["INFERWIRE_PYTHON"] ?? packageRoot.appendingPathComponent(".build/python-venv/bin/python").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw PythonMissing(description: "no Python with the SDKs at \(path): run `bash scripts/python-env.sh` (scripts/test.sh does) or set INFERWIRE_PYTHON")
+        }
+        return path
+    }
+
+    struct PythonMissing: Error, CustomStringConvertible { let description: String }
+
+    @Test("openai and google-genai parse every answer of the simulator")
+    func officialSDKs() async throws {
+        let simulator = try await ProviderSimulator.start()
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("sdk-fidelity-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.python())
+        process.arguments = [Self.packageRoot.appendingPathComponent("Tests/SDKFidelity/check_sdks.py").path, "http://127.0.0.1:\(simulator.port)"]
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let status = await Task.detached {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }.value
+        try handle.close()
+        let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(at: output)
+        await simulator.close()
+
+        #expect(status == 0, "SDK checks failed:\n\(log)")
+        let summary = log.split(separator: "\n").last.map(String.init) ?? ""
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any], "no summary in:\n\(log)")
+        #expect(report["checks"] as? Int == 11, "\(report)")
+        #expect((report["failed"] as? [Any])?.isEmpty == true, "\(report)")
+    }
+}
