@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "InferWireProtocol", targets: ["InferWireProtocol"]),
         .library(name: "InferenceService", targets: ["InferenceService"]),
         .library(name: "InferWireClient", targets: ["InferWireClient"]),
+        .library(name: "Providers", targets: ["Providers"]),
+        .library(name: "ProviderSimulator", targets: ["ProviderSimulator"]),
         .executable(name: "inferwire", targets: ["inferwire"]),
     ],
     dependencies: [

@@ -63,6 +63,21 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        // Plain libcurl in C: the direct baseline the provider layer is measured against.
+        .target(
+            name: "CurlBaseline",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        // The provider layer's added latency and its memory with many open streams (docs/BENCHMARKS.md).
+        .executableTarget(
+            name: "ProviderOverhead",
+            dependencies: [
+                "CurlBaseline",
+                .product(name: "Providers", package: "InferWire"),
+                .product(name: "ProviderSimulator", package: "InferWire"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         .executableTarget(
             name: "V2Codec",
             dependencies: [

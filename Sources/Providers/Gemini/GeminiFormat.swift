@@ -43,11 +43,7 @@ public enum GeminiFormat {
                 ["name": tool.name, "description": tool.description, "parametersJsonSchema": try parseJSONText(tool.parameters, "tool \(tool.name) parameters")]
             }]]
         }
-        do {
-            return Array(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
-        } catch {
-            throw ProviderError(.invalidArgument, "cannot encode the Gemini request: \(error)")
-        }
+        return try JSONWriter.write(body)
     }
 
     private static func encode(_ part: ChatPart) throws(ProviderError) -> [String: Any] {
@@ -64,8 +60,8 @@ public enum GeminiFormat {
             return ["functionCall": ["name": name, "args": try parseJSONText(arguments, "arguments of \(name)")]]
         case .toolResult(_, let name, let content):
             // Gemini wants an object; a plain result is wrapped as {"result": ...}.
-            let value = (try? JSONSerialization.jsonObject(with: Data(content.utf8))) as? [String: Any] ?? ["result": content]
-            return ["functionResponse": ["name": name, "response": value]]
+            let isObject = (try? JSONSerialization.jsonObject(with: Data(content.utf8))) is [String: Any]
+            return ["functionResponse": ["name": name, "response": isObject ? RawJSON(text: content) as Any : ["result": content]]]
         }
     }
 

@@ -22,6 +22,7 @@ public final class CurlEngine: @unchecked Sendable {
     private var running = true
     // Driver thread only.
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    private var afterRound: [() -> Void] = []
     private let stopped = DispatchSemaphore(value: 0)
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
@@ -70,6 +71,10 @@ public final class CurlEngine: @unchecked Sendable {
 
     func unpause(_ transfer: CurlTransfer) { submit(.unpause(transfer)) }
 
+    /// Driver thread only: work to run once the current round of curl callbacks and completions
+    /// is over (waking readers then saves them a second wake-up for the end of a small body).
+    func afterThisRound(_ work: @escaping () -> Void) { afterRound.append(work) }
+
     func cancel(_ transfer: CurlTransfer) { submit(.remove(transfer)) }
 
     private func submit(_ operation: Operation) {
@@ -106,7 +111,7 @@ public final class CurlEngine: @unchecked Sendable {
         _ = iw_easy_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, context in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
             let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
-            transfer.receiveHeaderLine(String(decoding: bytes, as: UTF8.self))
+            transfer.receiveHeaderLine(bytes)
             return size * count
         }
         if let timeout = request.connectTimeout { _ = iw_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, timeout.milliseconds) }
@@ -175,6 +180,9 @@ public final class CurlEngine: @unchecked Sendable {
                 transfer.complete(code == CURLE_OK ? .success(()) : .failure(Self.error(code)))
                 release(transfer)
             }
+            let resumptions = afterRound
+            afterRound.removeAll(keepingCapacity: true)
+            for resume in resumptions { resume() }
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }
         for transfer in active.values {

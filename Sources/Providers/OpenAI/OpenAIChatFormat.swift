@@ -39,11 +39,7 @@ public enum OpenAIChatFormat {
             body["stream"] = true
             body["stream_options"] = ["include_usage": true]
         }
-        do {
-            return Array(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
-        } catch {
-            throw ProviderError(.invalidArgument, "cannot encode the OpenAI request: \(error)")
-        }
+        return try JSONWriter.write(body)
     }
 
     private static func encode(_ message: ChatMessage) throws(ProviderError) -> [[String: Any]] {
@@ -56,7 +52,7 @@ public enum OpenAIChatFormat {
         case .assistant:
             var encoded: [String: Any] = ["role": "assistant"]
             let text = message.parts.compactMap { if case .text(let text) = $0 { text } else { nil } }.joined()
-            encoded["content"] = text.isEmpty ? NSNull() : text
+            encoded["content"] = text.isEmpty ? JSONNull() : text
             let calls = message.parts.compactMap { part -> [String: Any]? in
                 guard case .toolCall(let id, let name, let arguments) = part else { return nil }
                 return ["id": id, "type": "function", "function": ["name": name, "arguments": arguments]]
