@@ -77,7 +77,9 @@ final class SimulatorHandler: ChannelInboundHandler {
         let fault = request.headers.first(name: "x-simulator-fault").flatMap(SimulatedFault.init(rawValue:)) ?? configuration.fault
         if path == "/_simulator/requests" {
             if request.method == .DELETE { log.clear() }
-            let data = (try? JSONEncoder().encode(log.requests)) ?? Data("[]".utf8)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let data = (try? encoder.encode(log.requests)) ?? Data("[]".utf8)
             return .json(.ok, String(decoding: data, as: UTF8.self))
         }
         guard request.method == .POST else {
