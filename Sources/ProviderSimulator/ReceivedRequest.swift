@@ -69,6 +69,7 @@ public struct ReceivedPart: Sendable, Equatable, Codable {
 public final class RequestLog: Sendable {
     private struct State {
         var requests: [ReceivedRequest] = []
+        var arrived = 0
         var abandoned = 0
         var openConnections = 0
     }
@@ -82,6 +83,9 @@ public final class RequestLog: Sendable {
 
     /// Requests in arrival order, oldest first; at most the last `capacity`.
     public var requests: [ReceivedRequest] { state.withLockedValue { $0.requests } }
+
+    /// Every request that arrived, answered, refused or faulted alike.
+    public var requestCount: Int { state.withLockedValue { $0.arrived } }
 
     /// Responses the client walked away from: the connection closed before the answer ended.
     public var abandonedResponses: Int { state.withLockedValue { $0.abandoned } }
@@ -98,6 +102,8 @@ public final class RequestLog: Sendable {
             state.requests.append(request)
         }
     }
+
+    func arrived() { state.withLockedValue { $0.arrived += 1 } }
 
     func connectionOpened() { state.withLockedValue { $0.openConnections += 1 } }
 

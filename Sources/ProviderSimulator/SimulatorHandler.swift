@@ -52,6 +52,7 @@ final class SimulatorHandler: ChannelInboundHandler {
             guard let head else { return }
             self.head = nil
             answering = true
+            log.arrived()
             let latency = Int64(head.headers.first(name: "x-simulator-latency-ms") ?? "") ?? configuration.latencyMilliseconds
             let request = makeRequest(head)
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)

@@ -127,7 +127,8 @@ struct CurlEngineTests {
         }
         #expect(statuses.count == 1000 && statuses.allSatisfy { $0 == 200 })
         #expect(ContinuousClock.now - start < .seconds(30))
-        #expect(Self.threadCount() - threadsBefore < 16, "threads grew from \(threadsBefore) to \(Self.threadCount())")
+        // Not a thread per request: parallel tests add a few threads of their own, never hundreds.
+        #expect(Self.threadCount() - threadsBefore < 100, "threads grew from \(threadsBefore) to \(Self.threadCount())")
         engine.shutdown()
         await server.close()
     }

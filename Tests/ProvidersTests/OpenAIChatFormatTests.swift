@@ -95,6 +95,7 @@ struct OpenAIChatFormatTests {
                 case .finished(let reason): finish = reason
                 case .usage(let value): usage = value
                 case .text(let text): Issue.record("unexpected text \(text)")
+                case .raw: Issue.record("events(fromChunk:) does not repeat the raw chunk")
                 }
             }
         }

@@ -59,7 +59,8 @@ struct OpenAIProviderTests {
         } catch let error as ProviderError {
             #expect(error.code == .unavailable)
         }
-        #expect(received == [.text("echo: ")])
+        #expect(received.filter { if case .raw = $0 { false } else { true } } == [.text("echo: ")])
+        #expect(received.filter { if case .raw = $0 { true } else { false } }.count == 2, "each event's own JSON is passed on")
         engine.shutdown()
         await server.close()
     }

@@ -25,7 +25,7 @@ struct SimulatorTests {
             case .text(let piece): text += piece
             case .finished(let reason): finish = reason
             case .usage(let value): usage = value
-            case .toolCallDelta: break
+            case .toolCallDelta, .raw: break
             }
         }
         return (text, finish, usage)

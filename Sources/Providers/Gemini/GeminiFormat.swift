@@ -34,6 +34,9 @@ public enum GeminiFormat {
         if let value = parameters.seed { config["seed"] = value }
         if let value = parameters.responseMimeType { config["responseMimeType"] = value }
         if let schema = parameters.responseSchema { config["responseJsonSchema"] = try parseJSONText(schema, "response_schema") }
+        for (name, json) in parameters.providerFields {
+            config[camelCase(name)] = try parseJSONText(json, "generation_config.\(name)")
+        }
         if !config.isEmpty { body["generationConfig"] = config }
         if !request.safetySettings.isEmpty {
             body["safetySettings"] = request.safetySettings.map { ["category": $0.category, "threshold": $0.threshold] }
@@ -51,6 +54,9 @@ public enum GeminiFormat {
         case .text(let text):
             return ["text": text]
         case .inlineData(let mimeType, let data):
+            guard inlineMIMETypes.contains(mimeType) else {
+                throw ProviderError(.invalidArgument, "Gemini does not take \(mimeType) inline data (images, audio, video, PDF and text types only)")
+            }
             return ["inlineData": ["mimeType": mimeType, "data": Base64.encodeToString(bytes: data)]]
         case .fileURI(let uri, let mimeType):
             var file: [String: Any] = ["fileUri": uri]
@@ -63,6 +69,31 @@ public enum GeminiFormat {
             let isObject = (try? JSONSerialization.jsonObject(with: Data(content.utf8))) is [String: Any]
             return ["functionResponse": ["name": name, "response": isObject ? RawJSON(text: content) as Any : ["result": content]]]
         }
+    }
+
+    /// The MIME types Gemini takes as inline data (its vision, audio, video and document docs).
+    public static let inlineMIMETypes: Set<String> = [
+        "image/png", "image/jpeg", "image/webp", "image/heic", "image/heif",
+        "audio/wav", "audio/mp3", "audio/mpeg", "audio/aiff", "audio/aac", "audio/ogg", "audio/flac",
+        "video/mp4", "video/mpeg", "video/mov", "video/avi", "video/x-flv", "video/mpg", "video/webm", "video/wmv", "video/3gpp",
+        "application/pdf", "text/plain", "text/html", "text/css", "text/csv", "text/xml", "text/rtf", "text/javascript",
+        "application/x-javascript", "text/x-python", "application/x-python", "text/md",
+    ]
+
+    /// `max_output_tokens` → `maxOutputTokens` (the JSON names Google's SDKs send).
+    static func camelCase(_ name: String) -> String {
+        guard name.contains("_") else { return name }
+        var result = ""
+        var upper = false
+        for character in name {
+            if character == "_" {
+                upper = !result.isEmpty
+            } else {
+                result.append(upper ? Character(character.uppercased()) : character)
+                upper = false
+            }
+        }
+        return result
     }
 
     /// Gemini's finish reasons, normalised (SAFETY and its relatives are content filters).
@@ -88,19 +119,24 @@ public enum GeminiFormat {
         if let feedback = object["promptFeedback"] as? [String: Any], let reason = feedback["blockReason"] as? String {
             response.blockReason = reason
         }
-        if let candidate = (object["candidates"] as? [[String: Any]])?.first {
-            let parts = (candidate["content"] as? [String: Any])?["parts"] as? [[String: Any]] ?? []
-            for (index, part) in parts.enumerated() {
+        let candidates = (object["candidates"] as? [[String: Any]] ?? []).sorted { ($0["index"] as? Int ?? 0) < ($1["index"] as? Int ?? 0) }
+        response.candidates = candidates.map { candidate in
+            var parts: [ChatPart] = []
+            for (index, part) in ((candidate["content"] as? [String: Any])?["parts"] as? [[String: Any]] ?? []).enumerated() {
                 if part["thought"] as? Bool == true { continue }
                 if let text = part["text"] as? String {
-                    response.parts.append(.text(text))
+                    parts.append(.text(text))
                 } else if let call = part["functionCall"] as? [String: Any] {
                     let arguments = (try? JSONSerialization.data(withJSONObject: call["args"] ?? [:], options: [.sortedKeys]))
                         .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-                    response.parts.append(.toolCall(id: call["id"] as? String ?? "call_\(index)", name: call["name"] as? String ?? "", arguments: arguments))
+                    parts.append(.toolCall(id: call["id"] as? String ?? "call_\(index)", name: call["name"] as? String ?? "", arguments: arguments))
                 }
             }
-            response.finishReason = (candidate["finishReason"] as? String).map(finishReason)
+            return ChatCandidate(parts: parts, finishReason: (candidate["finishReason"] as? String).map(finishReason))
+        }
+        if let first = response.candidates.first {
+            response.parts = first.parts
+            response.finishReason = first.finishReason
         }
         if let usage = object["usageMetadata"] as? [String: Any] {
             response.usage = TokenUsage(

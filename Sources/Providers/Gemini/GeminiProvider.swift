@@ -49,6 +49,7 @@ public struct GeminiProvider: LLMProvider {
                     var usage: TokenUsage?
                     for try await chunk in response.body {
                         for event in parser.feed(chunk) {
+                            continuation.yield(.raw(event.data))
                             let answer = try GeminiFormat.response(from: Array(event.data.utf8))
                             if let reason = answer.blockReason {
                                 throw ProviderError(.invalidArgument, "Gemini blocked the prompt (blockReason \(reason))")

@@ -49,6 +49,11 @@ public struct GenerationParameters: Sendable, Equatable {
     public var responseMimeType: String?
     /// JSON Schema text for structured output.
     public var responseSchema: String?
+    /// Fields in the provider's own vocabulary, each value JSON text, sent as given after the
+    /// typed ones (Gemini: inside `generationConfig`, snake_case names turned to camelCase;
+    /// OpenAI: top-level fields of the request). Settings such as Seldon's `llm_parameters`
+    /// travel this way, so every field the provider has works without a typed twin here.
+    public var providerFields: [String: String] = [:]
 
     public init() {}
 }

@@ -26,10 +26,28 @@ public struct FinishReason: Sendable, Equatable {
     }
 }
 
-public struct ChatResponse: Sendable, Equatable {
-    /// The answer's parts (text, tool calls).
+/// One of the answers when several were asked for (OpenAI `n`, Gemini `candidateCount`).
+public struct ChatCandidate: Sendable, Equatable {
     public var parts: [ChatPart]
     public var finishReason: FinishReason?
+
+    public init(parts: [ChatPart], finishReason: FinishReason? = nil) {
+        self.parts = parts
+        self.finishReason = finishReason
+    }
+
+    /// The text parts, joined.
+    public var text: String {
+        parts.compactMap { if case .text(let text) = $0 { text } else { nil } }.joined()
+    }
+}
+
+public struct ChatResponse: Sendable, Equatable {
+    /// The first answer's parts (text, tool calls).
+    public var parts: [ChatPart]
+    public var finishReason: FinishReason?
+    /// Every answer, the first included; empty when the provider sent none (a blocked prompt).
+    public var candidates: [ChatCandidate] = []
     public var usage: TokenUsage?
     /// Set when the provider refused the prompt (Gemini `promptFeedback.blockReason`).
     public var blockReason: String?
@@ -58,6 +76,8 @@ public enum ChatStreamEvent: Sendable, Equatable {
     case toolCallDelta(index: Int, id: String?, name: String?, arguments: String)
     case finished(FinishReason)
     case usage(TokenUsage)
+    /// The provider's own JSON of one stream event, as received (for `output_all`).
+    case raw(String)
 }
 
 /// A provider: OpenAI (and Azure, and OpenAI-compatible servers) or Gemini. One file each.

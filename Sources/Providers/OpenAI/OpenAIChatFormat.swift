@@ -35,6 +35,9 @@ public enum OpenAIChatFormat {
                 ["type": "function", "function": ["name": tool.name, "description": tool.description, "parameters": try parseJSONText(tool.parameters, "tool \(tool.name) parameters")]]
             }
         }
+        for (name, json) in parameters.providerFields {
+            body[name] = try parseJSONText(json, "llm parameter \(name)")
+        }
         if stream {
             body["stream"] = true
             body["stream_options"] = ["include_usage": true]
@@ -116,18 +119,24 @@ public enum OpenAIChatFormat {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             throw ProviderError(.internal, "OpenAI answered with invalid JSON")
         }
-        guard let choice = (object["choices"] as? [[String: Any]])?.first, let message = choice["message"] as? [String: Any] else {
+        guard let choices = object["choices"] as? [[String: Any]], !choices.isEmpty else {
             throw ProviderError(.internal, "OpenAI answer has no choices")
         }
-        var parts: [ChatPart] = []
-        if let text = message["content"] as? String, !text.isEmpty { parts.append(.text(text)) }
-        for call in message["tool_calls"] as? [[String: Any]] ?? [] {
-            let function = call["function"] as? [String: Any] ?? [:]
-            parts.append(.toolCall(id: call["id"] as? String ?? "", name: function["name"] as? String ?? "", arguments: function["arguments"] as? String ?? ""))
+        let candidates = choices.sorted { ($0["index"] as? Int ?? 0) < ($1["index"] as? Int ?? 0) }.map { choice in
+            let message = choice["message"] as? [String: Any] ?? [:]
+            var parts: [ChatPart] = []
+            if let text = message["content"] as? String, !text.isEmpty { parts.append(.text(text)) }
+            for call in message["tool_calls"] as? [[String: Any]] ?? [] {
+                let function = call["function"] as? [String: Any] ?? [:]
+                parts.append(.toolCall(id: call["id"] as? String ?? "", name: function["name"] as? String ?? "", arguments: function["arguments"] as? String ?? ""))
+            }
+            return ChatCandidate(parts: parts, finishReason: (choice["finish_reason"] as? String).map(finishReason))
         }
-        return ChatResponse(
-            parts: parts, finishReason: (choice["finish_reason"] as? String).map(finishReason), usage: usage(object["usage"]),
+        var response = ChatResponse(
+            parts: candidates[0].parts, finishReason: candidates[0].finishReason, usage: usage(object["usage"]),
             raw: String(decoding: body, as: UTF8.self))
+        response.candidates = candidates
+        return response
     }
 
     /// The events of one stream chunk (`data:` payload other than `[DONE]`).

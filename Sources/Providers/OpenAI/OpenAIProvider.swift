@@ -66,6 +66,7 @@ public struct OpenAIProvider: LLMProvider {
                                 done = true
                                 break
                             }
+                            continuation.yield(.raw(event.data))
                             for item in try OpenAIChatFormat.events(fromChunk: event.data) {
                                 continuation.yield(item)
                             }
