@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "InferenceService", targets: ["InferenceService"]),
         .library(name: "InferWireClient", targets: ["InferWireClient"]),
         .library(name: "Providers", targets: ["Providers"]),
+        .library(name: "Templates", targets: ["Templates"]),
         .library(name: "ProviderSimulator", targets: ["ProviderSimulator"]),
         .executable(name: "inferwire", targets: ["inferwire"]),
     ],
@@ -39,7 +40,8 @@ let package = Package(
         .target(
             name: "InferenceService",
             dependencies: [
-                "ProtoWire", "InferWireProtocol",
+                "ProtoWire", "InferWireProtocol", "Providers", "Templates",
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -63,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "inferwire",
             dependencies: [
-                "InferenceService", "InferWireClient", "InferWireProtocol", "ProtoWire", "ProviderSimulator",
+                "InferenceService", "InferWireClient", "InferWireProtocol", "ProtoWire", "ProviderSimulator", "Providers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -82,6 +84,8 @@ let package = Package(
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ]
         ),
+        // Jinja2-compatible templates (prompt_utils), checked against Python's Jinja2. No dependencies.
+        .target(name: "Templates"),
         // OpenAI and Gemini stand-ins on loopback, for tests, demos and benchmarks.
         .target(
             name: "ProviderSimulator",

@@ -33,25 +33,28 @@ public struct ReceivedPart: Sendable, Equatable, Codable {
     public var byteCount: Int
     /// Lowercase hex SHA-256 of the same bytes.
     public var sha256: String
-    /// The text itself, for text and tool-result parts, cut at 256 characters.
+    /// The text itself, for text and tool-result parts, cut at 4,096 characters.
     public var text: String?
+    /// The text's length in characters (not cut).
+    public var characters: Int?
 
     static func text(_ value: String, kind: String = "text") -> ReceivedPart {
-        ReceivedPart(kind: kind, mimeType: nil, byteCount: value.utf8.count, sha256: hex(SHA256.hash(data: Array(value.utf8))), text: String(value.prefix(256)))
+        ReceivedPart(kind: kind, mimeType: nil, byteCount: value.utf8.count, sha256: hex(SHA256.hash(data: Array(value.utf8))),
+                     text: String(value.prefix(4096)), characters: value.count)
     }
 
     static func inline(_ bytes: Data, mimeType: String) -> ReceivedPart {
-        ReceivedPart(kind: "inline", mimeType: mimeType, byteCount: bytes.count, sha256: hex(SHA256.hash(data: bytes)), text: nil)
+        ReceivedPart(kind: "inline", mimeType: mimeType, byteCount: bytes.count, sha256: hex(SHA256.hash(data: bytes)), text: nil, characters: nil)
     }
 
     static func other(_ kind: String, mimeType: String? = nil, text: String? = nil) -> ReceivedPart {
-        ReceivedPart(kind: kind, mimeType: mimeType, byteCount: 0, sha256: "", text: text)
+        ReceivedPart(kind: kind, mimeType: mimeType, byteCount: 0, sha256: "", text: text, characters: text?.count)
     }
 
     /// How the answer text names this part: `text(12)`, `image/png(48213)`, `file`.
     var summary: String {
         switch kind {
-        case "text": "text(\(text?.count ?? 0))"
+        case "text": "text(\(characters ?? 0))"
         case "inline": "\(mimeType ?? "?")(\(byteCount))"
         default: kind
         }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import InferenceService
+import InferWireProtocol
 import ProtoWire
 
 /// `inferwire infer`: one inference request (or a streamed one).
@@ -16,6 +18,10 @@ struct InferCommand: AsyncParsableCommand {
                   A BYTES tensor of shape [1] holding the file's bytes as one
                   element (never base64), with the tensor parameter
                   content_type=MIME. Named "file" unless --file-input NAME.
+              --message TEXT [--role ROLE]
+                  A chat message for an LLM model: tensors role [1], content and
+                  type [1, N], the text first; with --file the file's raw bytes
+                  join the message as a second part of type MIME.
               --request FILE.json
                   A V2 REST request, MLServer's shape: {"id", "parameters",
                   "inputs": [{"name", "shape", "datatype", "parameters",
@@ -39,6 +45,8 @@ struct InferCommand: AsyncParsableCommand {
                   --parameter stream_count=3
               inferwire infer echo --file photo.jpg --type image/jpeg \\
                   --output-bytes-to copy.jpg
+              inferwire infer gemini-chat-completions --message "Describe it" \\
+                  --file photo.jpg --type image/jpeg
             """
     )
 
@@ -61,6 +69,12 @@ struct InferCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("file-input"), help: "The input name for --file.")
     var fileInput: String = "file"
+
+    @Option(help: ArgumentHelp("A chat message (role/content/type tensors); --file joins it.", valueName: "text"))
+    var message: String?
+
+    @Option(help: "The --message's role.")
+    var role = "user"
 
     @Option(help: ArgumentHelp("A V2 JSON inference request file.", valueName: "file.json"))
     var request: String?
@@ -101,17 +115,26 @@ struct InferCommand: AsyncParsableCommand {
             let json: CLIJSON
             do { json = try CLIJSON.parse(data) } catch { throw CLIError.usage("\(request) is not valid JSON: \(error)") }
             try InferRequestBuilder.apply(json: json, source: request, to: &built)
+            // MLServer's REST carries chat media as base64; the binary protocol carries bytes.
+            let decoded = Result { () throws(InferenceError) in try Base64MediaInputs.decode(in: &built) }
+            if case .failure(let error) = decoded { throw CLIError.usage("\(request): \(error.message)") }
         }
         for input in inputs {
             let (name, text) = try InferRequestBuilder.keyValue(input, flag: "--input")
             InferRequestBuilder.addBytesInput(&built, name: name, elements: [Array(text.utf8)])
         }
+        var attachment: (mimeType: String, bytes: [UInt8])?
         if let file, let mimeType {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw CLIError.usage("cannot read the file \(file)")
             }
-            InferRequestBuilder.addBytesInput(&built, name: fileInput, elements: [Array(data)],
-                                              parameters: ["content_type": .string(mimeType)])
+            attachment = (mimeType, Array(data))
+        }
+        if let message {
+            InferRequestBuilder.addChatMessage(&built, role: role, text: message, attachments: attachment.map { [$0] } ?? [])
+        } else if let attachment {
+            InferRequestBuilder.addBytesInput(&built, name: fileInput, elements: [attachment.bytes],
+                                              parameters: ["content_type": .string(attachment.mimeType)])
         }
         for parameter in parameters {
             let (key, value) = try InferRequestBuilder.keyValue(parameter, flag: "--parameter")
@@ -123,7 +146,7 @@ struct InferCommand: AsyncParsableCommand {
             throw CLIError.usage("input \(duplicate) is given more than once")
         }
         if built.inputs.isEmpty {
-            throw CLIError.usage("no inputs: give --input name=text, --file PATH --type MIME or --request FILE.json")
+            throw CLIError.usage("no inputs: give --input name=text, --message TEXT, --file PATH --type MIME or --request FILE.json")
         }
         return built
     }

@@ -38,6 +38,17 @@ enum InferRequestBuilder {
         request.rawInputContents.append(BytesElements.encode(elements))
     }
 
+    /// One chat message in the LLM runtimes' convention: `role` [1], and `content` / `type` of
+    /// shape [1, N]: the text first, then each attachment's raw bytes with its MIME type.
+    static func addChatMessage(_ request: inout ModelInferRequest, role: String, text: String, attachments: [(mimeType: String, bytes: [UInt8])]) {
+        addBytesInput(&request, name: "role", elements: [Array(role.utf8)])
+        let parts = 1 + attachments.count
+        addBytesInput(&request, name: "content", elements: [Array(text.utf8)] + attachments.map(\.bytes))
+        addBytesInput(&request, name: "type", elements: [Array("text".utf8)] + attachments.map { Array($0.mimeType.utf8) })
+        request.inputs[request.inputs.count - 2].shape = [1, Int64(parts)]
+        request.inputs[request.inputs.count - 1].shape = [1, Int64(parts)]
+    }
+
     // MARK: - V2 JSON requests
 
     /// Reads a V2 REST inference request (MLServer's shape) into `request`: id, parameters,
@@ -131,10 +142,12 @@ enum InferRequestBuilder {
         switch datatype {
         case .bytes:
             return BytesElements.encode(try values.map { value -> [UInt8] in
-                guard case .string(let string) = value else {
-                    throw CLIError.usage("\(place): BYTES data must be strings, got \(value.serialized())")
+                switch value {
+                case .string(let string): return Array(string.utf8)
+                // MLServer's REST takes numbers in BYTES data as their text (the seeds send `5`).
+                case .int, .uint, .double: return Array(value.serialized().utf8)
+                default: throw CLIError.usage("\(place): BYTES data must be strings or numbers, got \(value.serialized())")
                 }
-                return Array(string.utf8)
             })
         case .bool:
             return RawTensorView<UInt8>.encode(try values.map { value -> UInt8 in

@@ -48,6 +48,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("An MLServer-style settings.json file.", valueName: "file"))
     var settings: String?
 
+    @Option(help: ArgumentHelp("""
+        auto: when a provider has no API key in the environment, its LLM models use the bundled \
+        provider simulator (started on 127.0.0.1, announced on start); off: such models fail to load.
+        """, valueName: "auto|off"))
+    var providerSimulator = "auto"
+
     /// Defaults, then the settings file, then `environment`, then the flags.
     func resolveSettings(environment: [String: String]) throws -> ServerSettings {
         var resolved = ServerSettings()
@@ -68,7 +74,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runForShell { output in
-            let server = try await start(environment: ProcessInfo.processInfo.environment, output: output)
+            let (server, providers) = try await start(environment: ProcessInfo.processInfo.environment, output: output)
+            defer { providers.shutdown() }
             // swift-service-lifecycle turns SIGTERM/SIGINT into a graceful shutdown of the
             // service (drain), and SIGQUIT into cancellation (close at once).
             let drain = server.settings.drainTimeoutSeconds
@@ -84,16 +91,19 @@ struct ServeCommand: AsyncParsableCommand {
                 cancellationSignals: [.sigquit], logger: logger)
             configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(drain * 1000) + 5000)
             try await ServiceGroup(configuration: configuration).run()
+            await providers.simulator?.close()
             output.line("stopped")
             return 0
         }
     }
 
-    func start(environment: [String: String], output: CommandOutput) async throws -> InferWireServer {
+    func start(environment: [String: String], output: CommandOutput) async throws -> (InferWireServer, UpstreamProviders) {
         let settings = try resolveSettings(environment: environment)
+        guard ["auto", "off"].contains(providerSimulator) else { throw CLIError.usage("--provider-simulator must be auto or off") }
+        let providers = try await UpstreamProviders.start(environment: environment, simulator: providerSimulator == "auto", output: output)
         let server: InferWireServer
         do {
-            server = try await InferWireServer.start(settings: settings)
+            server = try await InferWireServer.start(settings: settings, runtimes: .standard(llm: providers.llm))
         } catch {
             throw CLIError(code: "UNAVAILABLE", message: "cannot listen on \(settings.host):\(settings.binaryPort): \(error)",
                            exitCode: 1)
@@ -113,6 +123,6 @@ struct ServeCommand: AsyncParsableCommand {
             output.line("metrics on http://\(settings.host):\(metricsPort)\(settings.metricsEndpoint)")
         }
         output.line("listening on \(settings.host):\(port)")
-        return server
+        return (server, providers)
     }
 }

@@ -20,6 +20,16 @@ public struct RuntimeFactory: Sendable {
         return factory
     }()
 
+    /// The built-in runtimes plus Seldon's LLM API runtime (`mlserver_llm_api.LLMRuntime`,
+    /// alias `inferwire.LLMRuntime`) reaching its providers through `llm`.
+    public static func standard(llm: LLMEnvironment) -> RuntimeFactory {
+        var factory = builtIn
+        let make: Make = { settings in try LLMRuntime(settings: settings, environment: llm) }
+        factory.register("mlserver_llm_api.LLMRuntime", make)
+        factory.register("inferwire.LLMRuntime", make)
+        return factory
+    }
+
     public mutating func register(_ implementation: String, _ make: @escaping Make) {
         makers[implementation] = make
     }

@@ -46,6 +46,9 @@ public enum GeminiFormat {
                 ["name": tool.name, "description": tool.description, "parametersJsonSchema": try parseJSONText(tool.parameters, "tool \(tool.name) parameters")]
             }]]
         }
+        for (name, json) in request.requestFields {
+            body[camelCase(name)] = try parseJSONText(json, name)
+        }
         return try JSONWriter.write(body)
     }
 

@@ -49,10 +49,10 @@ public struct GenerationParameters: Sendable, Equatable {
     public var responseMimeType: String?
     /// JSON Schema text for structured output.
     public var responseSchema: String?
-    /// Fields in the provider's own vocabulary, each value JSON text, sent as given after the
-    /// typed ones (Gemini: inside `generationConfig`, snake_case names turned to camelCase;
-    /// OpenAI: top-level fields of the request). Settings such as Seldon's `llm_parameters`
-    /// travel this way, so every field the provider has works without a typed twin here.
+    /// Generation fields in the provider's own vocabulary, each value JSON text, sent as given
+    /// after the typed ones (Gemini: inside `generationConfig`, snake_case names turned to
+    /// camelCase; OpenAI: top-level fields). Settings such as Seldon's `llm_parameters` travel
+    /// this way, so every field the provider has works without a typed twin here.
     public var providerFields: [String: String] = [:]
 
     public init() {}
@@ -79,6 +79,10 @@ public struct ChatRequest: Sendable, Equatable {
     public var parameters: GenerationParameters
     public var safetySettings: [SafetySetting]
     public var tools: [ToolDefinition]
+    /// Top-level fields of the provider's request body in its own vocabulary (JSON text per
+    /// field), written after everything else: OpenAI's sampling fields and `tools`, Gemini's
+    /// `tools` and `toolConfig`.
+    public var requestFields: [String: String] = [:]
 
     public init(
         model: String, messages: [ChatMessage], systemInstruction: String? = nil,

@@ -35,7 +35,7 @@ public enum OpenAIChatFormat {
                 ["type": "function", "function": ["name": tool.name, "description": tool.description, "parameters": try parseJSONText(tool.parameters, "tool \(tool.name) parameters")]]
             }
         }
-        for (name, json) in parameters.providerFields {
+        for (name, json) in parameters.providerFields.merging(request.requestFields, uniquingKeysWith: { $1 }) {
             body[name] = try parseJSONText(json, "llm parameter \(name)")
         }
         if stream {
@@ -99,6 +99,11 @@ public enum OpenAIChatFormat {
         case .toolCall, .toolResult:
             throw ProviderError(.invalidArgument, "tool calls and results belong to assistant and tool messages")
         }
+    }
+
+    /// Whether OpenAI chat takes this MIME type as inline data.
+    public static func supports(mimeType: String) -> Bool {
+        ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"].contains(mimeType) || audioFormats[mimeType] != nil
     }
 
     static let audioFormats = ["audio/wav": "wav", "audio/x-wav": "wav", "audio/wave": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3"]
