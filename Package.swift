@@ -116,7 +116,8 @@ let package = Package(
         .testTarget(
             name: "InferenceServiceTests",
             dependencies: [
-                "InferenceService", "InferWireClient", "InferWireProtocol", "ProtoWire",
+                "InferenceService", "InferWireClient", "InferWireProtocol", "ProtoWire", "Providers", "ProviderSimulator",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
