@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(
             name: "InferwireCLITests",
             dependencies: [
-                "inferwire", "InferenceService", "InferWireClient", "InferWireProtocol", "ProtoWire",
+                "inferwire", "InferenceService", "InferWireClient", "InferWireProtocol", "ProtoWire", "Providers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -111,4 +111,46 @@ struct BinaryTests {
         #expect(after.status == 2)
         #expect(after.stderr.hasPrefix("error: UNAVAILABLE: cannot connect to 127.0.0.1:\(port)"))
     }
+
+    @Test("README command 1: serve the example repository without API keys; the bundled simulator answers chat and the seeds' requests")
+    func exampleRepository() async throws {
+        guard let binary = inferwireBinary() else {
+            Issue.record("the inferwire executable was not found next to the test bundle; run `swift build` first")
+            return
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let port = try await freePort()
+        let serve = try BinaryProcess(binary, ["serve", "--repository", root.appendingPathComponent("examples/models").path, "--host", "127.0.0.1", "--port", "\(port)"])
+        defer { kill(serve.process.processIdentifier, SIGKILL) }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, serve.process.isRunning, !String(decoding: serve.stdout, as: UTF8.self).contains("listening on") {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let started = String(decoding: serve.stdout, as: UTF8.self)
+        #expect(started.contains("no API key for gemini (MLSERVER_MODEL_GEMINI_API_KEY, GEMINI_API_KEY, GOOGLE_API_KEY): its models use the bundled provider simulator"), "\(started)")
+        #expect(started.contains("model gemini-chat-completions: READY") && started.contains("model openai-chat-completions: READY")
+                && started.contains("model gemini-prompt-chat-completions: READY"), "\(started)\n\(serve.stderr)")
+
+        let chat = try await runBinary(binary, ["chat", "gemini-chat-completions", "--port", "\(port)"], stdin: Data("Hello there\nAnd again\n".utf8))
+        #expect(chat.status == 0, "\(chat.stderr)")
+        #expect(String(decoding: chat.stdout, as: UTF8.self) == """
+            gemini-chat-completions: received 1 part(s): text(11)
+            gemini-chat-completions: received 1 part(s): text(9)
+
+            """)
+
+        let prompt = try await runBinary(binary, ["infer", "gemini-prompt-chat-completions", "--port", "\(port)", "--json",
+                                                  "--request", root.appendingPathComponent("examples/requests/gemini-prompt.json").path])
+        #expect(prompt.status == 0, "\(prompt.stderr)")
+        let answer = try #require(try JSONSerialization.jsonObject(with: prompt.stdout) as? [String: Any])
+        let outputs = try #require(answer["outputs"] as? [[String: Any]])
+        #expect(outputs.map { $0["name"] as? String } == ["role", "content", "type", "output_all"])
+        #expect((outputs[1]["data"] as? [String])?.first?.hasPrefix("received 1 part(s): text(") == true)
+
+        let photo = FileManager.default.temporaryDirectory.appendingPathComponent("inferwire-photo-\(UUID().uuidString).jpg")
+        try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0) }).write(to: photo)
+        defer { try? FileManager.default.removeItem(at: photo) }
+        let media = try await runBinary(binary, ["infer", "openai-chat-completions", "--port", "\(port)", "--message", "Describe it", "--file", photo.path, "--type", "image/jpeg"])
+        #expect(String(decoding: media.stdout, as: UTF8.self).contains("received 2 part(s): text(11), image/jpeg(4096)"), "\(media.stderr)")
+    }
 }

@@ -3,6 +3,7 @@ import Foundation
 import InferenceService
 import NIOCore
 import NIOPosix
+import Providers
 import Testing
 @testable import inferwire
 
@@ -132,7 +133,7 @@ final class BinaryProcess {
     let stdoutURL: URL
     let stderrURL: URL
 
-    init(_ binary: URL, _ arguments: [String]) throws {
+    init(_ binary: URL, _ arguments: [String], stdin: Data? = nil) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("inferwire-proc-\(UUID().uuidString)")
         stdoutURL = base.appendingPathExtension("out")
         stderrURL = base.appendingPathExtension("err")
@@ -144,7 +145,14 @@ final class BinaryProcess {
         environment.removeValue(forKey: "INFERWIRE_BINARY_PORT")
         // The metrics server's default port (8082) may be taken by another test run.
         environment["MLSERVER_METRICS_PORT"] = "0"
+        // Tests never reach a real provider, whatever keys the machine has.
+        for names in APIKeys.environmentNames.values { for name in names { environment.removeValue(forKey: name) } }
         process.environment = environment
+        if let stdin {
+            let file = base.appendingPathExtension("in")
+            try stdin.write(to: file)
+            process.standardInput = try FileHandle(forReadingFrom: file)
+        }
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         try process.run()
@@ -171,8 +179,8 @@ final class BinaryProcess {
 }
 
 /// Runs the binary to completion (at most `timeout`).
-func runBinary(_ binary: URL, _ arguments: [String], timeout: Duration = .seconds(30)) async throws -> (status: Int32, stdout: Data, stderr: String) {
-    let running = try BinaryProcess(binary, arguments)
+func runBinary(_ binary: URL, _ arguments: [String], stdin: Data? = nil, timeout: Duration = .seconds(30)) async throws -> (status: Int32, stdout: Data, stderr: String) {
+    let running = try BinaryProcess(binary, arguments, stdin: stdin)
     guard try await running.waitForExit(timeout: timeout) else {
         Issue.record("inferwire \(arguments) still running after \(timeout)")
         return (-1, running.stdout, running.stderr)

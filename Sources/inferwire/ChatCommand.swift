@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import InferWireClient
+import InferWireProtocol
+import NIOCore
+import ProtoWire
+
+/// `inferwire chat MODEL`: a multi-turn conversation with an LLM model in the terminal.
+struct ChatCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat",
+        abstract: "Chat with an LLM model: type a message, read the streamed answer, repeat.",
+        discussion: """
+            Each line you type is a user message; the answer streams in as it is generated.
+            The whole conversation is sent every turn (role/content/type tensors, one JSON
+            list per message), so the model sees the history. An empty line or end of input
+            (Ctrl-D) ends the chat. Commands: /image PATH attaches an image (or audio, video,
+            PDF: the type comes from the file name) to your next message; /reset forgets the
+            conversation.
+
+            The first message's attachments travel as raw bytes; once they are part of the
+            history they travel base64 inside the JSON lists, as the convention requires.
+
+            Examples:
+              inferwire chat gemini-chat-completions
+              inferwire chat openai-chat-completions --system "Answer in French." --image cat.jpg
+              echo "Hello" | inferwire chat gemini-chat-completions --no-stream
+            """
+    )
+
+    @OptionGroup var client: ClientOptions
+
+    @Argument(help: "The LLM model's name.")
+    var model: String
+
+    @Option(help: "A system message placed before the conversation.")
+    var system: String?
+
+    @Option(help: ArgumentHelp("A file attached to the first message (image, audio, video, PDF).", valueName: "path"))
+    var image: String?
+
+    @Flag(help: "Wait for each whole answer instead of streaming it.")
+    var noStream = false
+
+    @Option(help: ArgumentHelp("Give up on a turn after this many seconds.", valueName: "seconds"))
+    var timeout: Double = 120
+
+    /// One message of the conversation: its parts as (type, bytes).
+    struct Turn {
+        var role: String
+        var parts: [(type: String, bytes: [UInt8])]
+    }
+
+    func run() async throws {
+        try await runForShell { output in
+            try await chat(input: { readLine(strippingNewline: true) }, output: output, interactive: isatty(0) == 1)
+        }
+    }
+
+    func chat(input: () -> String?, output: CommandOutput, interactive: Bool) async throws -> Int32 {
+        var history: [Turn] = system.map { [Turn(role: "system", parts: [("text", Array($0.utf8))])] } ?? []
+        var attachments: [(type: String, bytes: [UInt8])] = []
+        if let image { attachments.append(try Self.attachment(image)) }
+        try await client.withClient { connection in
+            while true {
+                if interactive { output.write("you: ") }
+                guard let line = input(), !line.isEmpty else { break }
+                if line.hasPrefix("/image ") {
+                    attachments.append(try Self.attachment(String(line.dropFirst(7)).trimmingCharacters(in: .whitespaces)))
+                    output.line("(attached \(attachments.last!.type), \(attachments.last!.bytes.count) bytes)")
+                    continue
+                }
+                if line == "/reset" {
+                    history.removeAll { $0.role != "system" }
+                    output.line("(conversation forgotten)")
+                    continue
+                }
+                history.append(Turn(role: "user", parts: [("text", Array(line.utf8))] + attachments))
+                attachments.removeAll()
+                let request = Self.request(model: model, history: history)
+                output.write("\(model): ")
+                var answer = ""
+                if noStream {
+                    let response = try await connection.infer(request, timeout: .seconds(timeout))
+                    answer = try Self.content(of: response)
+                    output.write(answer)
+                } else {
+                    for try await message in connection.streamInfer(request, timeout: .seconds(timeout)) {
+                        guard let response = message.inferResponse else {
+                            throw CLIError(code: "INTERNAL", message: message.errorMessage, exitCode: 1)
+                        }
+                        if response.parameters["final"] == .bool(true) {
+                            answer = try Self.content(of: response)
+                        } else {
+                            output.write(try Self.content(of: response))
+                        }
+                    }
+                }
+                output.line("")
+                history.append(Turn(role: "assistant", parts: [("text", Array(answer.utf8))]))
+            }
+        }
+        return 0
+    }
+
+    /// The conversation as tensors: one message with raw parts, or several as JSON lists.
+    static func request(model: String, history: [Turn]) -> ModelInferRequest {
+        var request = ModelInferRequest()
+        request.modelName = model
+        if history.count == 1 {
+            let turn = history[0]
+            InferRequestBuilder.addBytesInput(&request, name: "role", elements: [Array(turn.role.utf8)])
+            InferRequestBuilder.addBytesInput(&request, name: "content", elements: turn.parts.map(\.bytes))
+            InferRequestBuilder.addBytesInput(&request, name: "type", elements: turn.parts.map { Array($0.type.utf8) })
+            request.inputs[1].shape = [1, Int64(turn.parts.count)]
+            request.inputs[2].shape = [1, Int64(turn.parts.count)]
+            return request
+        }
+        func list(_ items: [String]) -> [UInt8] {
+            Array(((try? JSONSerialization.data(withJSONObject: items, options: [.withoutEscapingSlashes])) ?? Data("[]".utf8)))
+        }
+        InferRequestBuilder.addBytesInput(&request, name: "role", elements: history.map { Array($0.role.utf8) })
+        InferRequestBuilder.addBytesInput(&request, name: "content", elements: history.map { turn in
+            list(turn.parts.map { $0.type == "text" ? String(decoding: $0.bytes, as: UTF8.self) : Data($0.bytes).base64EncodedString() })
+        })
+        InferRequestBuilder.addBytesInput(&request, name: "type", elements: history.map { list($0.parts.map(\.type)) })
+        return request
+    }
+
+    static func content(of response: ModelInferResponse) throws -> String {
+        guard let index = response.outputIndex(named: "content"), let first = try response.bytesElements(ofOutput: index).first else { return "" }
+        return String(buffer: first)
+    }
+
+    static let mimeTypes = [
+        "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif",
+        "mp3": "audio/mp3", "wav": "audio/wav", "mp4": "video/mp4", "pdf": "application/pdf",
+    ]
+
+    static func attachment(_ path: String) throws -> (type: String, bytes: [UInt8]) {
+        let ext = (path as NSString).pathExtension.lowercased()
+        guard let type = mimeTypes[ext] else {
+            throw CLIError.usage("cannot tell the type of \(path) from its name (known: \(mimeTypes.keys.sorted().joined(separator: ", ")))")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.usage("cannot read \(path)") }
+        return (type, Array(data))
+    }
+}
