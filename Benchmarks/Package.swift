@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
     ],
     targets: [
         // protoc-gen-swift 1.39.0 output of proto/inference.proto (Visibility=Public), committed as-is.
@@ -76,6 +77,21 @@ let package = Package(
                 .product(name: "Providers", package: "InferWire"),
                 .product(name: "ProviderSimulator", package: "InferWire"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        // The whole gateway (binary client → InferWire → LLM runtime → simulator) against calling
+        // the simulator directly; bytes on the wire for media raw vs base64 (docs/BENCHMARKS.md).
+        .executableTarget(
+            name: "GatewayOverhead",
+            dependencies: [
+                .product(name: "InferenceService", package: "InferWire"),
+                .product(name: "InferWireClient", package: "InferWire"),
+                .product(name: "InferWireProtocol", package: "InferWire"),
+                .product(name: "ProtoWire", package: "InferWire"),
+                .product(name: "Providers", package: "InferWire"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ]
         ),
         .executableTarget(

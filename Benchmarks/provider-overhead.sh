@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The provider layer's added latency and its memory with many open streams, side by side with
-# plain libcurl in C, against the provider simulator in its own process on loopback.
+# plain libcurl in C; then the whole gateway (binary client → InferWire → LLM runtime) against
+# calling the provider directly, and bytes on the wire for a 5 MiB image. All against the
+# provider simulator in its own process on loopback.
 # Usage: Benchmarks/provider-overhead.sh [requests-per-round] [rounds] [streams]
 set -euo pipefail
 cd "$(dirname "$0")"
 requests="${1:-2000}"; rounds="${2:-5}"; streams="${3:-10000}"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 swift build -c release --product ProviderOverhead >&2
+swift build -c release --product GatewayOverhead >&2
 binary=.build/release/ProviderOverhead
 port="${PORT:-9190}"
 "$binary" simulator --port "$port" > .build/simulator.log 2>&1 &
@@ -16,4 +19,5 @@ for _ in $(seq 50); do grep -q "simulator on" .build/simulator.log 2>/dev/null &
 "$binary" handoff
 "$binary" latency --port "$port" --requests "$requests" --rounds "$rounds"
 "$binary" streams --port "$port" --count "$streams" --chunk-delay-ms 1000
+.build/release/GatewayOverhead --port "$port" --requests "$requests" --rounds "$rounds" 2>/dev/null
 echo "simulator process at the end: $(ps -o rss= -p $simulator | awk '{printf "%d MiB RSS", $1/1024}')"
