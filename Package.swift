@@ -40,7 +40,8 @@ let package = Package(
         .target(
             name: "InferenceService",
             dependencies: [
-                "ProtoWire", "InferWireProtocol", "Providers", "Templates",
+                "ProtoWire", "InferWireProtocol", "Providers", "Templates", "CSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -73,6 +74,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // SQLite (Debian's libsqlite3), the embedded conversational-memory store.
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // libcurl, with typed wrappers for its variadic setters.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Upstream LLM providers and the HTTP engine they share (libcurl multi).

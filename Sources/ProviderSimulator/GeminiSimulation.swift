@@ -13,7 +13,7 @@ struct GeminiSimulation {
 
     func answer(fault: SimulatedFault?, log: RequestLog) -> SimulatedResponse {
         if let refusal = checkKey() { return refusal }
-        if let response = fault?.response(for: .gemini) { return response }
+        if let response = fault?.response(for: .gemini, retryAfter: request.retryAfter) { return response }
         guard let raw = try? JSONSerialization.jsonObject(with: request.body), let body = GeminiFieldNames.normalized(raw) as? [String: Any] else {
             return ProviderErrorBody.gemini(.badRequest, "Invalid JSON payload received. Unexpected token.")
         }

@@ -14,7 +14,7 @@ struct OpenAISimulation {
 
     func answer(fault: SimulatedFault?, log: RequestLog) -> SimulatedResponse {
         if let refusal = checkKey() { return refusal }
-        if let response = fault?.response(for: api) { return response }
+        if let response = fault?.response(for: api, retryAfter: request.retryAfter) { return response }
         guard let body = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any] else {
             return ProviderErrorBody.openAI(.badRequest, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)")
         }

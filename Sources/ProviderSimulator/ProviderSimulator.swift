@@ -11,7 +11,7 @@ import NIOPosix
 /// `POST /v1beta|v1/models/{m}:generateContent|:streamGenerateContent`.
 /// Per-request headers: `x-simulator-fault` (a `SimulatedFault`), `x-simulator-latency-ms`
 /// (delay before the answer's first byte), `x-simulator-chunk-delay-ms` (between stream
-/// events). The model (or Azure deployment) "missing" answers 404.
+/// events), `x-simulator-retry-after` (seconds a 429 asks for, default 1). The model (or Azure deployment) "missing" answers 404.
 public final class ProviderSimulator: Sendable {
     public struct Configuration: Sendable {
         public var openAIKey: String

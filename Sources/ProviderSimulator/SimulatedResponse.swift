@@ -24,10 +24,16 @@ public enum SimulatedFault: String, Sendable, CaseIterable {
     case block
 
     /// The error answer for the faults that replace the whole response.
-    func response(for api: ReceivedRequest.API) -> SimulatedResponse? {
+    func response(for api: ReceivedRequest.API, retryAfter: Int = 1) -> SimulatedResponse? {
         let openAI = api != .gemini
         switch self {
         case .rateLimited:
+            if retryAfter != 1 {
+                let body = openAI
+                    ? #"{"error":{"message":"Rate limit reached for requests. Please try again in \#(retryAfter)s.","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#
+                    : #"{"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"\#(retryAfter)s"}]}}"#
+                return .json(.tooManyRequests, body, headers: openAI ? [("retry-after", "\(retryAfter)"), ("retry-after-ms", "\(retryAfter * 1000)")] : [("retry-after", "\(retryAfter)")])
+            }
             let body = openAI
                 ? #"{"error":{"message":"Rate limit reached for requests. Please try again in 1s.","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#
                 : #"{"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1s"}]}}"#

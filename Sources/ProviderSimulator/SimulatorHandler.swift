@@ -9,6 +9,9 @@ struct SimulatorRequest {
     var query: [String: String]
     var headers: HTTPHeaders
     var body: Data
+
+    /// Seconds a 429 asks the client to wait (`x-simulator-retry-after`, default 1).
+    var retryAfter: Int { Int(headers.first(name: "x-simulator-retry-after") ?? "") ?? 1 }
 }
 
 /// One connection of the simulator: collects a request, waits the configured latency, routes it

@@ -217,14 +217,14 @@ struct LLMRuntimeTests {
 
     @Test("cancelling a stream cancels the upstream request: the simulator sees its answer abandoned")
     func cancellation() async throws {
-        try await Self.withServer(["gemini": ["model-settings.json": Self.geminiSeed]], chunkDelay: 300) { client, simulator, _ in
+        try await Self.withServer(["gemini": ["model-settings.json": Self.geminiSeed]], chunkDelay: 1000) { client, simulator, _ in
             let task = Task {
                 for try await _ in client.streamInfer(Self.chat("gemini-chat-completions", [Self.text("role", ["user"]), Self.text("content", ["hi"]), Self.text("type", ["text"])])) {
                     break  // the first delta: walk away
                 }
             }
             _ = await task.result
-            let deadline = ContinuousClock.now + .seconds(5)
+            let deadline = ContinuousClock.now + .seconds(10)
             while simulator.log.abandonedResponses == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
             #expect(simulator.log.abandonedResponses == 1)
         }

@@ -44,7 +44,8 @@ struct SimulatorLoadTests {
 
     @Test("cancelling a stream closes the upstream connection: the simulator sees its answer abandoned")
     func cancellationReachesSimulator() async throws {
-        let simulator = try await ProviderSimulator.start(configuration: .init(chunkDelayMilliseconds: 200))
+        // Long gaps between events: even on a loaded machine the stream is still running when cancelled.
+        let simulator = try await ProviderSimulator.start(configuration: .init(chunkDelayMilliseconds: 1000))
         let engine = CurlEngine()
         let openAI = OpenAIProvider(endpoint: .openAI(baseURL: "http://127.0.0.1:\(simulator.port)/v1"), apiKey: Secret("sim-openai-key"), engine: engine)
         let gemini = GeminiProvider(baseURL: "http://127.0.0.1:\(simulator.port)/v1beta", apiKey: Secret("sim-gemini-key"), engine: engine)
@@ -59,7 +60,7 @@ struct SimulatorLoadTests {
             for await _ in firstEvent.stream { break }
             task.cancel()
             _ = await task.result
-            let deadline = ContinuousClock.now + .seconds(5)
+            let deadline = ContinuousClock.now + .seconds(10)
             while simulator.log.abandonedResponses < number + 1, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(10))
             }
@@ -69,19 +70,22 @@ struct SimulatorLoadTests {
         await simulator.close()
     }
 
-    @Test("retries stop at the deadline: a 429 with Retry-After: 1 is not retried when the deadline is sooner")
+    @Test("retries stop at the deadline: a 429 with Retry-After: 30 is not retried when the deadline is sooner")
     func retriesRespectDeadline() async throws {
         let simulator = try await ProviderSimulator.start(configuration: .init(fault: .rateLimited))
         let engine = CurlEngine()
         let retry = RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(1))
-        let openAI = OpenAIProvider(endpoint: .openAI(baseURL: "http://127.0.0.1:\(simulator.port)/v1"), apiKey: Secret("sim-openai-key"), engine: engine, retry: retry)
-        let gemini = GeminiProvider(baseURL: "http://127.0.0.1:\(simulator.port)/v1beta", apiKey: Secret("sim-gemini-key"), engine: engine, retry: retry)
+        var openAI = OpenAIProvider(endpoint: .openAI(baseURL: "http://127.0.0.1:\(simulator.port)/v1"), apiKey: Secret("sim-openai-key"), engine: engine, retry: retry)
+        var gemini = GeminiProvider(baseURL: "http://127.0.0.1:\(simulator.port)/v1beta", apiKey: Secret("sim-gemini-key"), engine: engine, retry: retry)
+        openAI.extraHeaders = [("x-simulator-retry-after", "30")]
+        gemini.extraHeaders = [("x-simulator-retry-after", "30")]
         for (number, provider) in [openAI as any LLMProvider, gemini as any LLMProvider].enumerated() {
             let start = ContinuousClock.now
-            await #expect { try await provider.complete(ChatRequest(model: "m", messages: [.text(.user, "x")]), deadline: start + .milliseconds(400)) } throws: {
+            await #expect { try await provider.complete(ChatRequest(model: "m", messages: [.text(.user, "x")]), deadline: start + .seconds(10)) } throws: {
                 ($0 as? ProviderError)?.code == .resourceExhausted
             }
-            // One attempt only: the retry after 1 s would have ended past the deadline.
+            #expect(ContinuousClock.now - start < .seconds(10), "\(type(of: provider)) waited for the retry")
+            // One attempt only: the retry after 30 s would have ended past the deadline.
             #expect(simulator.log.requestCount == number + 1, "\(type(of: provider)) retried past its deadline")
         }
         // A slow upstream under a deadline: the transfer is cut at the deadline.
