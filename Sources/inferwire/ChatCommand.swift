@@ -21,10 +21,16 @@ struct ChatCommand: AsyncParsableCommand {
             The first message's attachments travel as raw bytes; once they are part of the
             history they travel base64 inside the JSON lists, as the convention requires.
 
+            With --memory MEMORY, a conversational memory model keeps the conversation: each
+            message is appended there first, the memory's window is what the LLM sees, and the
+            answer is appended after it. --memory-id resumes a conversation (a new id is made
+            and printed otherwise).
+
             Examples:
               inferwire chat gemini-chat-completions
               inferwire chat openai-chat-completions --system "Answer in French." --image cat.jpg
               echo "Hello" | inferwire chat gemini-chat-completions --no-stream
+              inferwire chat gemini-chat-completions --memory sqlite-memory --memory-id 6e1f1413
             """
     )
 
@@ -41,6 +47,12 @@ struct ChatCommand: AsyncParsableCommand {
 
     @Flag(help: "Wait for each whole answer instead of streaming it.")
     var noStream = false
+
+    @Option(help: ArgumentHelp("A conversational memory model that keeps the conversation.", valueName: "model"))
+    var memory: String?
+
+    @Option(help: ArgumentHelp("The conversation's id in the memory model (default: a new one).", valueName: "id"))
+    var memoryId: String?
 
     @Option(help: ArgumentHelp("Give up on a turn after this many seconds.", valueName: "seconds"))
     var timeout: Double = 120
@@ -61,6 +73,8 @@ struct ChatCommand: AsyncParsableCommand {
         var history: [Turn] = system.map { [Turn(role: "system", parts: [("text", Array($0.utf8))])] } ?? []
         var attachments: [(type: String, bytes: [UInt8])] = []
         if let image { attachments.append(try Self.attachment(image)) }
+        let conversation = memoryId ?? UUID().uuidString.lowercased()
+        if let memory, memoryId == nil { output.line("(memory \(memory), conversation \(conversation))") }
         try await client.withClient { connection in
             while true {
                 if interactive { output.write("you: ") }
@@ -75,8 +89,15 @@ struct ChatCommand: AsyncParsableCommand {
                     output.line("(conversation forgotten)")
                     continue
                 }
-                history.append(Turn(role: "user", parts: [("text", Array(line.utf8))] + attachments))
+                let said = Turn(role: "user", parts: [("text", Array(line.utf8))] + attachments)
                 attachments.removeAll()
+                if let memory {
+                    // The memory stores the message and returns the window the LLM sees.
+                    let window = try await Self.remember(said, in: memory, id: conversation, connection: connection)
+                    history = history.filter { $0.role == "system" && system != nil }.prefix(1) + window
+                } else {
+                    history.append(said)
+                }
                 let request = Self.request(model: model, history: history)
                 output.write("\(model): ")
                 var answer = ""
@@ -97,7 +118,12 @@ struct ChatCommand: AsyncParsableCommand {
                     }
                 }
                 output.line("")
-                history.append(Turn(role: "assistant", parts: [("text", Array(answer.utf8))]))
+                let reply = Turn(role: "assistant", parts: [("text", Array(answer.utf8))])
+                if let memory {
+                    _ = try await Self.remember(reply, in: memory, id: conversation, connection: connection)
+                } else {
+                    history.append(reply)
+                }
             }
         }
         return 0
@@ -125,6 +151,32 @@ struct ChatCommand: AsyncParsableCommand {
         })
         InferRequestBuilder.addBytesInput(&request, name: "type", elements: history.map { list($0.parts.map(\.type)) })
         return request
+    }
+
+    /// Appends a turn to a memory model and returns its window as turns (history elements are
+    /// `{"role", "content": [{"type", "value"}]}`; media values are base64 there, and stay so:
+    /// the multi-turn JSON lists carry media as base64).
+    static func remember(_ turn: Turn, in memory: String, id: String, connection: InferWireClient) async throws -> [Turn] {
+        var request = ModelInferRequest()
+        request.modelName = memory
+        InferRequestBuilder.addBytesInput(&request, name: "memory_id", elements: [Array(id.utf8)])
+        InferRequestBuilder.addBytesInput(&request, name: "role", elements: [Array(turn.role.utf8)])
+        InferRequestBuilder.addBytesInput(&request, name: "content", elements: turn.parts.map(\.bytes))
+        InferRequestBuilder.addBytesInput(&request, name: "type", elements: turn.parts.map { Array($0.type.utf8) })
+        let response = try await connection.infer(request)
+        guard let index = response.outputIndex(named: "history") else {
+            throw CLIError(code: "INTERNAL", message: "\(memory) returned no history: is it a memory model?", exitCode: 1)
+        }
+        return try response.bytesElements(ofOutput: index).map { element in
+            guard let object = try JSONSerialization.jsonObject(with: Data(element.readableBytesView)) as? [String: Any],
+                let role = object["role"] as? String, let content = object["content"] as? [[String: Any]]
+            else { throw CLIError(code: "INTERNAL", message: "\(memory) returned a history element that is not a message", exitCode: 1) }
+            return Turn(role: role, parts: content.map { part in
+                let type = part["type"] as? String ?? "text"
+                let value = part["value"] as? String ?? ""
+                return (type, type == "text" ? Array(value.utf8) : Array(Data(base64Encoded: value) ?? Data()))
+            })
+        }
     }
 
     static func content(of response: ModelInferResponse) throws -> String {

@@ -130,7 +130,7 @@ struct RepositoryTests {
             .appendingPathComponent("examples/models").path
         let (models, errors) = ModelRepository(root: root).scan()
         #expect(errors.isEmpty)
-        #expect(models.map(\.name) == ["echo", "echo-v2", "gemini-chat-completions", "gemini-prompt-chat-completions", "openai-chat-completions"])
+        #expect(models.map(\.name) == ["echo", "echo-v2", "filesys-memory", "gemini-chat-completions", "gemini-prompt-chat-completions", "openai-chat-completions", "sqlite-memory"])
         #expect(models[1].version == "2")
     }
 }

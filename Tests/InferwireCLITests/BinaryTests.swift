@@ -1,4 +1,7 @@
 import Foundation
+import InferWireClient
+import NIOCore
+import ProtoWire
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -153,4 +156,100 @@ struct BinaryTests {
         let media = try await runBinary(binary, ["infer", "openai-chat-completions", "--port", "\(port)", "--message", "Describe it", "--file", photo.path, "--type", "image/jpeg"])
         #expect(String(decoding: media.stdout, as: UTF8.self).contains("received 2 part(s): text(11), image/jpeg(4096)"), "\(media.stderr)")
     }
+
+    @Test("kill -9 during a stream of memory appends: after a restart every acknowledged entry is there (files and SQLite)")
+    func memoryDurability() async throws {
+        guard let binary = inferwireBinary() else {
+            Issue.record("the inferwire executable was not found next to the test bundle; run `swift build` first")
+            return
+        }
+        let repository = FileManager.default.temporaryDirectory.appendingPathComponent("inferwire-durability-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: repository) }
+        let models = [
+            "files": #"{"name": "files", "implementation": "mlserver_memory.ConversationalMemory", "parameters": {"extra": {"database": "filesys", "config": {"window_size": 10000}}}}"#,
+            "sqlite": #"{"name": "sqlite", "implementation": "mlserver_memory.ConversationalMemory", "parameters": {"extra": {"database": "sql", "config": {"url": "sqlite:///memory.db", "window_size": 10000}}}}"#,
+        ]
+        for (name, text) in models {
+            try FileManager.default.createDirectory(at: repository.appendingPathComponent(name), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: repository.appendingPathComponent("\(name)/model-settings.json"))
+        }
+        func start() async throws -> (BinaryProcess, InferWireClient) {
+            let port = try await freePort()
+            let serve = try BinaryProcess(binary, ["serve", "--repository", repository.path, "--host", "127.0.0.1", "--port", "\(port)"])
+            let deadline = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < deadline, !String(decoding: serve.stdout, as: UTF8.self).contains("listening on") {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return (serve, try await InferWireClient.connect(host: "127.0.0.1", port: port))
+        }
+        func append(_ client: InferWireClient, _ model: String, _ text: String) async throws {
+            var request = ModelInferRequest()
+            request.modelName = model
+            for (name, value) in [("memory_id", "durable"), ("role", "user"), ("content", text), ("type", "text")] {
+                var contents = InferTensorContents()
+                contents.bytesContents = [ByteBuffer(string: value)]
+                request.inputs.append(.init(name: name, datatype: "BYTES", shape: [1], contents: contents))
+            }
+            _ = try await client.infer(request)
+        }
+
+        let (serve, client) = try await start()
+        let acknowledged = AcknowledgedLog()
+        let writers = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for model in ["files", "sqlite"] {
+                    for writer in 0..<4 {
+                        group.addTask {
+                            for index in 0..<100_000 {
+                                let text = "\(model)-\(writer)-\(index)"
+                                do {
+                                    try await append(client, model, text)
+                                } catch {
+                                    return  // the server is gone: this one was never acknowledged
+                                }
+                                acknowledged.add(model, text)
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        let until = ContinuousClock.now + .seconds(20)
+        while acknowledged.count < 400, ContinuousClock.now < until { try await Task.sleep(for: .milliseconds(20)) }
+        kill(serve.process.processIdentifier, SIGKILL)
+        _ = await writers.result
+        await client.close()
+        _ = try await serve.waitForExit(timeout: .seconds(5))
+        #expect(acknowledged.count >= 400)
+
+        let (again, reader) = try await start()
+        defer { kill(again.process.processIdentifier, SIGKILL) }
+        for model in ["files", "sqlite"] {
+            var request = ModelInferRequest()
+            request.modelName = model
+            var contents = InferTensorContents()
+            contents.bytesContents = [ByteBuffer(string: "durable")]
+            request.inputs = [.init(name: "memory_id", datatype: "BYTES", shape: [1], contents: contents)]
+            let response = try await reader.infer(request)
+            let index = try #require(response.outputIndex(named: "history"))
+            let stored = Set(try response.bytesElements(ofOutput: index).map { element -> String in
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(element.readableBytesView)) as? [String: Any])
+                return ((object["content"] as? [[String: Any]])?.first?["value"] as? String) ?? ""
+            })
+            let wanted = acknowledged.texts(model)
+            #expect(!wanted.isEmpty)
+            #expect(wanted.isSubset(of: stored), "\(model): \(wanted.subtracting(stored).count) acknowledged entries lost")
+        }
+        await reader.close()
+    }
+}
+
+/// Appends the server acknowledged, by model.
+final class AcknowledgedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byModel: [String: Set<String>] = [:]
+    func add(_ model: String, _ text: String) { lock.withLock { _ = byModel[model, default: []].insert(text) } }
+    func texts(_ model: String) -> Set<String> { lock.withLock { byModel[model] ?? [] } }
+    var count: Int { lock.withLock { byModel.values.reduce(0) { $0 + $1.count } } }
 }

@@ -17,6 +17,9 @@ public struct RuntimeFactory: Sendable {
         let echo: Make = { EchoRuntime(name: $0.name, version: $0.version) }
         factory.register("echo", echo)
         factory.register("inferwire.EchoRuntime", echo)
+        let memory: Make = { try MemoryRuntime(settings: $0) }
+        factory.register("mlserver_memory.ConversationalMemory", memory)
+        factory.register("inferwire.MemoryRuntime", memory)
         return factory
     }()
 

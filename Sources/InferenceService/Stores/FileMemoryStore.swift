@@ -36,7 +36,8 @@ public final class FileMemoryStore: MemoryStore {
 
     public func close() async {}
 
-    func path(for memoryID: String) -> String {
+    /// The file of one conversation.
+    public func path(for memoryID: String) -> String {
         let digest = SHA256.hash(data: Array(memoryID.utf8)).map { String(format: "%02x", $0) }.joined()
         return (folder as NSString).appendingPathComponent(digest + ".log")
     }

@@ -1,0 +1,83 @@
+import Foundation
+import InferWireProtocol
+
+/// `parameters.extra` of an `mlserver_memory.ConversationalMemory` model, as Seldon writes it:
+/// `{"database": "filesys" | "sql", "config": {"window_size": 50, "tensor_names": ["role",
+/// "content", "type"], "url": "sqlite:///memory.db", "connection_options": {…}}}`. Every key is
+/// checked at load.
+public struct MemorySettings: Sendable, Equatable {
+    public enum Backend: Sendable, Equatable {
+        /// One file per conversation under this folder.
+        case files(folder: String)
+        case sqlite(path: String, busyTimeoutMilliseconds: Int32)
+    }
+
+    public var backend: Backend
+    public var windowSize: Int
+    /// The role, content and type tensors' names.
+    public var tensorNames: [String]
+
+    static let extraKeys: Set<String> = ["database", "config"]
+    static let configKeys: Set<String> = ["window_size", "tensor_names", "url", "connection_options", "path"]
+    static let connectionKeys: Set<String> = ["timeout", "pool_size", "max_overflow", "connect_timeout", "sslmode", "pool_timeout"]
+
+    public static func parse(_ extra: [String: JSONValue], folder: String) throws(InferenceError) -> MemorySettings {
+        try LLMSettings.checkKeys(extra, known: extraKeys, in: "parameters.extra")
+        let config = extra["config"]?.object ?? [:]
+        try LLMSettings.checkKeys(config, known: configKeys, in: "parameters.extra.config")
+        let windowSize = config["window_size"]?.number ?? 50
+        guard windowSize >= 1, windowSize <= 10_000, windowSize.rounded() == windowSize else {
+            throw LLMSettings.invalid("parameters.extra.config.window_size must be a whole number from 1 to 10000")
+        }
+        var names = ["role", "content", "type"]
+        if let value = config["tensor_names"] {
+            guard case .array(let items) = value, items.count == 3, let strings = Optional(items.compactMap(\.string)), strings.count == 3,
+                Set(strings).count == 3, !strings.contains("memory_id")
+            else {
+                throw LLMSettings.invalid("parameters.extra.config.tensor_names must list three distinct names (role, content, type), not memory_id")
+            }
+            names = strings
+        }
+        let options = config["connection_options"]?.object ?? [:]
+        try LLMSettings.checkKeys(options, known: connectionKeys, in: "parameters.extra.config.connection_options")
+        let busyTimeout = Int32((options["timeout"]?.number ?? 5) * 1000)
+
+        let database = extra["database"]?.string ?? "sql"
+        let backend: Backend
+        switch database {
+        case "filesys":
+            let path = config["path"]?.string ?? "memory"
+            backend = .files(folder: path.hasPrefix("/") ? path : (folder as NSString).appendingPathComponent(path))
+        case "sql":
+            backend = try sqlBackend(url: config["url"]?.string ?? "sqlite:///memory.db", folder: folder, busyTimeout: busyTimeout)
+        default:
+            throw LLMSettings.invalid("parameters.extra.database \"\(database)\" is not supported (\"filesys\" or \"sql\")")
+        }
+        return MemorySettings(backend: backend, windowSize: Int(windowSize), tensorNames: names)
+    }
+
+    /// SQLAlchemy URLs: `sqlite:///relative.db` (relative to the model folder),
+    /// `sqlite:////absolute.db`; other dialects are refused by name.
+    static func sqlBackend(url: String, folder: String, busyTimeout: Int32) throws(InferenceError) -> Backend {
+        guard let colon = url.firstIndex(of: ":") else { throw LLMSettings.invalid("config.url \"\(url)\" is not a database URL") }
+        let scheme = url[..<colon].lowercased()
+        let dialect = scheme.split(separator: "+").first.map(String.init) ?? scheme
+        switch dialect {
+        case "sqlite":
+            guard url.hasPrefix("sqlite:///") else {
+                throw LLMSettings.invalid("config.url \"\(url)\": an SQLite URL is sqlite:///relative.db or sqlite:////absolute.db")
+            }
+            let path = String(url.dropFirst("sqlite:///".count))
+            guard !path.isEmpty, path != ":memory:" else {
+                throw LLMSettings.invalid("config.url \"\(url)\": an in-memory database would lose every conversation; name a file")
+            }
+            return .sqlite(path: path.hasPrefix("/") ? path : (folder as NSString).appendingPathComponent(path), busyTimeoutMilliseconds: busyTimeout)
+        case "postgresql", "postgres":
+            throw InferenceError(.unimplemented, "config.url: PostgreSQL memory is not available in this build yet (use sqlite:///… or filesys)")
+        case "mysql", "mariadb", "mssql", "oracle":
+            throw LLMSettings.invalid("config.url: \(dialect) is not supported (SQLite and PostgreSQL are)")
+        default:
+            throw LLMSettings.invalid("config.url: unknown database \"\(scheme)\"")
+        }
+    }
+}
