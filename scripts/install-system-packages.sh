@@ -4,8 +4,9 @@
 #   protobuf-c-compiler  protoc-c, to check that Tests/CV2Reference matches proto/
 #   libcurl4-openssl-dev libcurl, the upstream HTTP engine of the providers (Sources/CCurl)
 #   libsqlite3-dev       SQLite, the embedded conversational-memory store (Sources/CSQLite)
+#   postgresql           a throwaway server for the PostgreSQL memory tests (scripts/postgres-test-server.sh)
 set -euo pipefail
-packages=(libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev libsqlite3-dev "$@")
+packages=(libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev libsqlite3-dev postgresql "$@")
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs the system packages and the pinned Python test
-# tools, checks that the committed protobuf-c reference code matches proto/, builds, and runs
-# `swift test`.
+# tools, checks that the committed protobuf-c reference code matches proto/, starts a throwaway
+# PostgreSQL server on loopback, builds, and runs `swift test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-system-packages.sh
 
 generated="$(mktemp -d)"
-trap 'rm -rf "$generated"' EXIT
+postgres_dir=""
+trap 'rm -rf "$generated"; [ -z "$postgres_dir" ] || bash scripts/postgres-test-server.sh stop "$postgres_dir"' EXIT
 bash scripts/generate-protobuf-c.sh "$generated"
 for file in include/inference.pb-c.h inference.pb-c.c include/inferwire.pb-c.h inferwire.pb-c.c; do
     if ! cmp -s "$generated/$file" "Tests/CV2Reference/$file"; then
@@ -19,5 +20,11 @@ done
 # Python for the differential tests: the official provider SDKs and Jinja2, pinned, in a venv.
 INFERWIRE_PYTHON="$(bash scripts/python-env.sh)"
 export INFERWIRE_PYTHON
+
+# A real PostgreSQL server on loopback for the shared-memory tests, stopped on exit.
+postgres="$(bash scripts/postgres-test-server.sh start)"
+postgres_dir="${postgres#* }"
+INFERWIRE_TEST_POSTGRES_URL="${postgres% *}"
+export INFERWIRE_TEST_POSTGRES_URL
 
 swift test "$@"

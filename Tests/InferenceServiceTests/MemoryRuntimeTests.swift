@@ -10,16 +10,24 @@ import Testing
 /// SQLite): the seed's flows verbatim, the window rule, concurrency, bad input, corruption.
 @Suite("Conversational memory runtime", .timeLimit(.minutes(2)))
 struct MemoryRuntimeTests {
-    static let backends = ["filesys", "sqlite"]
+    static let backends = ["filesys", "sqlite", "postgres"]
+
+    /// The test PostgreSQL server scripts/test.sh starts (scripts/postgres-test-server.sh).
+    static var postgresURL: String {
+        ProcessInfo.processInfo.environment["INFERWIRE_TEST_POSTGRES_URL"]
+            ?? "postgresql://missing-INFERWIRE_TEST_POSTGRES_URL-run-scripts-test.sh@127.0.0.1:1/none"
+    }
 
     static func settings(_ name: String, backend: String, windowSize: Int = 50) -> String {
-        let extra = backend == "filesys"
-            ? #"{"database": "filesys", "config": {"window_size": \#(windowSize), "tensor_names": ["role", "content", "type"]}}"#
-            : #"{"database": "sql", "config": {"url": "sqlite:///memory.db", "connection_options": {}, "window_size": \#(windowSize), "tensor_names": ["role", "content", "type"]}}"#
+        let extra = switch backend {
+        case "filesys": #"{"database": "filesys", "config": {"window_size": \#(windowSize), "tensor_names": ["role", "content", "type"]}}"#
+        case "sqlite": #"{"database": "sql", "config": {"url": "sqlite:///memory.db", "connection_options": {}, "window_size": \#(windowSize), "tensor_names": ["role", "content", "type"]}}"#
+        default: #"{"database": "sql", "config": {"url": "\#(postgresURL)", "connection_options": {"pool_size": 4}, "window_size": \#(windowSize), "tensor_names": ["role", "content", "type"]}}"#
+        }
         return #"{"name": "\#(name)", "implementation": "mlserver_memory.ConversationalMemory", "parameters": {"extra": \#(extra)}}"#
     }
 
-    static func withServer(_ models: [String: String], _ body: (InferWireClient, String) async throws -> Void) async throws {
+    static func withServer(_ models: [String: String], expectReady: Bool = true, _ body: (InferWireClient, String) async throws -> Void) async throws {
         let folder = try RepositoryTests.TemporaryFolder()
         for (name, text) in models { try folder.write("\(name)/model-settings.json", text) }
         var settings = ServerSettings()
@@ -29,6 +37,9 @@ struct MemoryRuntimeTests {
         settings.modelRepositoryRoot = folder.path
         let server = try await InferWireServer.start(settings: settings)
         let client = try await InferWireClient.connect(host: "127.0.0.1", port: try #require(server.server.localAddress?.port))
+        for model in try await client.repositoryIndex() where model.state != "READY" && expectReady {
+            Issue.record("model \(model.name) is \(model.state): \(model.reason)")
+        }
         do {
             try await body(client, folder.path)
         } catch {
@@ -76,7 +87,7 @@ struct MemoryRuntimeTests {
             let history = try #require(response.outputs.first { $0.name == "history" })
             #expect(history.shape == [5, 1] && history.parameters["content_type"] == .string("str"))
             // An unknown id has no history yet.
-            #expect(try LLMRuntimeTests.strings(try await client.infer(Self.request("memory", memoryID: "never-used")), "history") == [])
+            #expect(try LLMRuntimeTests.strings(try await client.infer(Self.request("memory", memoryID: UUID().uuidString)), "history") == [])
         }
     }
 
@@ -94,6 +105,7 @@ struct MemoryRuntimeTests {
                 "memory", memoryID: id, role: "user", content: [Array("Look: é".utf8), image], type: ["text", "image/png"])), "history")
             #expect(withImage.last == #"{"role": "user", "content": [{"type": "text", "value": "Look: \u00e9"}, {"type": "image/png", "value": ""# + Data(image).base64EncodedString() + #""}]}"#)
             // At rest: the raw bytes are in the store's files, their base64 is not.
+            guard backend != "postgres" else { return }  // its files are the server's
             var stored = Data()
             for file in FileManager.default.enumerator(atPath: folder)?.compactMap({ $0 as? String }) ?? [] {
                 stored.append(FileManager.default.contents(atPath: (folder as NSString).appendingPathComponent(file)) ?? Data())
@@ -125,12 +137,13 @@ struct MemoryRuntimeTests {
 
     @Test("property: every backend's window equals the rule applied to everything appended", arguments: backends)
     func windowProperty(_ backend: String) async throws {
-        var generator = SeededGenerator(seed: backend == "sqlite" ? 7 : 11)
+        var generator = SeededGenerator(seed: UInt64(backend.utf8.count * 7))
         let sizes = [1, 2, 3, 5, 8]
+        let run = UUID().uuidString
         try await Self.withServer(Dictionary(uniqueKeysWithValues: sizes.map { ("m\($0)", Self.settings("m\($0)", backend: backend, windowSize: $0)) })) { client, _ in
             for conversation in 0..<12 {
                 let size = sizes[conversation % sizes.count]
-                let id = "conversation-\(conversation)"
+                let id = "\(run)-conversation-\(conversation)"
                 var appended: [MemoryEntry] = []
                 for step in 0..<Int.random(in: 1...14, using: &generator) {
                     let role = ["user", "assistant", "system", "user", "assistant"].randomElement(using: &generator)!
@@ -165,6 +178,40 @@ struct MemoryRuntimeTests {
             #expect(Set(first).count == 200)
             #expect(Set(first) == Set((0..<200).map { #"{"role": "user", "content": [{"type": "text", "value": "message \#($0)"}]}"# }))
             #expect(try LLMRuntimeTests.strings(try await client.infer(Self.request("memory", memoryID: id)), "history") == first)
+        }
+    }
+
+    @Test("PostgreSQL shared by two servers: concurrent appends through both land once each, in one order both read")
+    func twoServers() async throws {
+        let settings = Self.settings("shared", backend: "postgres", windowSize: 1000)
+        try await Self.withServer(["shared": settings]) { first, _ in
+            try await Self.withServer(["shared": settings]) { second, _ in
+                let id = UUID().uuidString
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for index in 0..<120 {
+                        let client = index % 2 == 0 ? first : second
+                        group.addTask { _ = try await Self.say(client, "shared", id, "user", "message \(index)") }
+                    }
+                    try await group.waitForAll()
+                }
+                let fromFirst = try LLMRuntimeTests.strings(try await first.infer(Self.request("shared", memoryID: id)), "history")
+                let fromSecond = try LLMRuntimeTests.strings(try await second.infer(Self.request("shared", memoryID: id)), "history")
+                #expect(fromFirst.count == 120 && Set(fromFirst).count == 120)
+                #expect(fromFirst == fromSecond, "both servers read one order")
+            }
+        }
+    }
+
+    @Test("a database that is down: the model is UNAVAILABLE with the reason, the others serve")
+    func databaseDown() async throws {
+        let down = #"{"name": "down", "implementation": "mlserver_memory.ConversationalMemory", "parameters": {"extra": {"database": "sql", "config": {"url": "postgresql+psycopg2://nobody@127.0.0.1:1/none", "connection_options": {"timeout": 2}}}}}"#
+        let unsupported = #"{"name": "mysql", "implementation": "mlserver_memory.ConversationalMemory", "parameters": {"extra": {"database": "sql", "config": {"url": "mysql://u:p@db/x"}}}}"#
+        try await Self.withServer(["down": down, "mysql": unsupported, "fine": Self.settings("fine", backend: "sqlite")], expectReady: false) { client, _ in
+            let index = Dictionary(uniqueKeysWithValues: try await client.repositoryIndex().map { ($0.name, $0) })
+            #expect(index["down"]?.state == "UNAVAILABLE" && index["down"]?.reason.contains("PostgreSQL") == true, "\(index["down"]?.reason ?? "")")
+            #expect(index["mysql"]?.state == "UNAVAILABLE" && index["mysql"]?.reason.contains("mysql is not supported") == true)
+            #expect(index["fine"]?.state == "READY")
+            await #expect { _ = try await client.infer(Self.request("down", memoryID: "x")) } throws: { ($0 as? InferenceError)?.code == .unavailable }
         }
     }
 

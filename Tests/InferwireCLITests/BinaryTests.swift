@@ -157,7 +157,7 @@ struct BinaryTests {
         #expect(String(decoding: media.stdout, as: UTF8.self).contains("received 2 part(s): text(11), image/jpeg(4096)"), "\(media.stderr)")
     }
 
-    @Test("kill -9 during a stream of memory appends: after a restart every acknowledged entry is there (files and SQLite)")
+    @Test("kill -9 during a stream of memory appends: after a restart every acknowledged entry is there (files, SQLite, PostgreSQL)")
     func memoryDurability() async throws {
         guard let binary = inferwireBinary() else {
             Issue.record("the inferwire executable was not found next to the test bundle; run `swift build` first")
@@ -168,7 +168,9 @@ struct BinaryTests {
         let models = [
             "files": #"{"name": "files", "implementation": "mlserver_memory.ConversationalMemory", "parameters": {"extra": {"database": "filesys", "config": {"window_size": 10000}}}}"#,
             "sqlite": #"{"name": "sqlite", "implementation": "mlserver_memory.ConversationalMemory", "parameters": {"extra": {"database": "sql", "config": {"url": "sqlite:///memory.db", "window_size": 10000}}}}"#,
+            "postgres": #"{"name": "postgres", "implementation": "mlserver_memory.ConversationalMemory", "parameters": {"extra": {"database": "sql", "config": {"url": "\#(ProcessInfo.processInfo.environment["INFERWIRE_TEST_POSTGRES_URL"] ?? "postgresql://missing-INFERWIRE_TEST_POSTGRES_URL@127.0.0.1:1/none")", "window_size": 10000}}}}"#,
         ]
+        let memoryID = "durable-\(UUID().uuidString)"
         for (name, text) in models {
             try FileManager.default.createDirectory(at: repository.appendingPathComponent(name), withIntermediateDirectories: true)
             try Data(text.utf8).write(to: repository.appendingPathComponent("\(name)/model-settings.json"))
@@ -185,7 +187,7 @@ struct BinaryTests {
         func append(_ client: InferWireClient, _ model: String, _ text: String) async throws {
             var request = ModelInferRequest()
             request.modelName = model
-            for (name, value) in [("memory_id", "durable"), ("role", "user"), ("content", text), ("type", "text")] {
+            for (name, value) in [("memory_id", memoryID), ("role", "user"), ("content", text), ("type", "text")] {
                 var contents = InferTensorContents()
                 contents.bytesContents = [ByteBuffer(string: value)]
                 request.inputs.append(.init(name: name, datatype: "BYTES", shape: [1], contents: contents))
@@ -197,7 +199,7 @@ struct BinaryTests {
         let acknowledged = AcknowledgedLog()
         let writers = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for model in ["files", "sqlite"] {
+                for model in ["files", "sqlite", "postgres"] {
                     for writer in 0..<4 {
                         group.addTask {
                             for index in 0..<100_000 {
@@ -216,20 +218,20 @@ struct BinaryTests {
             }
         }
         let until = ContinuousClock.now + .seconds(20)
-        while acknowledged.count < 400, ContinuousClock.now < until { try await Task.sleep(for: .milliseconds(20)) }
+        while acknowledged.count < 600, ContinuousClock.now < until { try await Task.sleep(for: .milliseconds(20)) }
         kill(serve.process.processIdentifier, SIGKILL)
         _ = await writers.result
         await client.close()
         _ = try await serve.waitForExit(timeout: .seconds(5))
-        #expect(acknowledged.count >= 400)
+        #expect(acknowledged.count >= 600)
 
         let (again, reader) = try await start()
         defer { kill(again.process.processIdentifier, SIGKILL) }
-        for model in ["files", "sqlite"] {
+        for model in ["files", "sqlite", "postgres"] {
             var request = ModelInferRequest()
             request.modelName = model
             var contents = InferTensorContents()
-            contents.bytesContents = [ByteBuffer(string: "durable")]
+            contents.bytesContents = [ByteBuffer(string: memoryID)]
             request.inputs = [.init(name: "memory_id", datatype: "BYTES", shape: [1], contents: contents)]
             let response = try await reader.infer(request)
             let index = try #require(response.outputIndex(named: "history"))

@@ -1,5 +1,6 @@
 import Foundation
 import InferWireProtocol
+import NIOConcurrencyHelpers
 import NIOCore
 import ProtoWire
 
@@ -16,7 +17,8 @@ public struct MemoryRuntime: InferenceRuntime {
     public let name: String
     public let version: String
     public let settings: MemorySettings
-    private let store: any MemoryStore
+    /// The open store between load and unload.
+    private let store = NIOLockedValueBox<(any MemoryStore)?>(nil)
 
     /// Longest accepted memory id, in UTF-8 bytes.
     public static let maxMemoryIDBytes = 256
@@ -25,13 +27,31 @@ public struct MemoryRuntime: InferenceRuntime {
         name = modelSettings.name
         version = modelSettings.version
         settings = try MemorySettings.parse(modelSettings.extra, folder: modelSettings.folder)
-        switch settings.backend {
-        case .files(let folder): store = try FileMemoryStore(folder: folder)
-        case .sqlite(let path, let timeout): store = try SQLiteMemoryStore(path: path, busyTimeoutMilliseconds: timeout)
-        }
     }
 
-    public func unload() async throws { await store.close() }
+    /// Opens the store (PostgreSQL: connects and creates the table); a failure leaves the model
+    /// UNAVAILABLE with the reason.
+    public func load() async throws {
+        let opened: any MemoryStore
+        switch settings.backend {
+        case .files(let folder): opened = try FileMemoryStore(folder: folder)
+        case .sqlite(let path, let timeout): opened = try SQLiteMemoryStore(path: path, busyTimeoutMilliseconds: timeout)
+        case .postgres(let location, let poolSize, let timeout): opened = try await PostgresMemoryStore(location: location, poolSize: poolSize, connectTimeout: timeout)
+        }
+        let previous = store.withLockedValue { current in
+            defer { current = opened }
+            return current
+        }
+        await previous?.close()
+    }
+
+    public func unload() async throws {
+        let previous = store.withLockedValue { current in
+            defer { current = nil }
+            return current
+        }
+        await previous?.close()
+    }
 
     public func metadata() -> ModelMetadataResponse {
         var metadata = ModelMetadataResponse()
@@ -59,6 +79,7 @@ public struct MemoryRuntime: InferenceRuntime {
             throw InferenceError(.invalidArgument, "tensor memory_id is \(memoryID.utf8.count) bytes, over the limit of \(Self.maxMemoryIDBytes)")
         }
         let entry = try self.entry(from: request)
+        guard let store = store.withLockedValue({ $0 }) else { throw InferenceError(.unavailable, "memory model \(name) is not loaded") }
         let window = try await store.appendAndWindow(memoryID: memoryID, entry: entry, windowSize: settings.windowSize)
         var response = ModelInferResponse()
         response.modelName = name

@@ -10,6 +10,7 @@ public struct MemorySettings: Sendable, Equatable {
         /// One file per conversation under this folder.
         case files(folder: String)
         case sqlite(path: String, busyTimeoutMilliseconds: Int32)
+        case postgres(PostgresMemoryStore.Location, poolSize: Int, connectTimeout: Duration)
     }
 
     public var backend: Backend
@@ -49,7 +50,8 @@ public struct MemorySettings: Sendable, Equatable {
             let path = config["path"]?.string ?? "memory"
             backend = .files(folder: path.hasPrefix("/") ? path : (folder as NSString).appendingPathComponent(path))
         case "sql":
-            backend = try sqlBackend(url: config["url"]?.string ?? "sqlite:///memory.db", folder: folder, busyTimeout: busyTimeout)
+            backend = try sqlBackend(url: config["url"]?.string ?? "sqlite:///memory.db", folder: folder, busyTimeout: busyTimeout,
+                                     poolSize: Int(options["pool_size"]?.number ?? 10))
         default:
             throw LLMSettings.invalid("parameters.extra.database \"\(database)\" is not supported (\"filesys\" or \"sql\")")
         }
@@ -57,8 +59,9 @@ public struct MemorySettings: Sendable, Equatable {
     }
 
     /// SQLAlchemy URLs: `sqlite:///relative.db` (relative to the model folder),
-    /// `sqlite:////absolute.db`; other dialects are refused by name.
-    static func sqlBackend(url: String, folder: String, busyTimeout: Int32) throws(InferenceError) -> Backend {
+    /// `sqlite:////absolute.db`, `postgresql[+driver]://user:password@host:port/db`; other
+    /// dialects are refused by name.
+    static func sqlBackend(url: String, folder: String, busyTimeout: Int32, poolSize: Int) throws(InferenceError) -> Backend {
         guard let colon = url.firstIndex(of: ":") else { throw LLMSettings.invalid("config.url \"\(url)\" is not a database URL") }
         let scheme = url[..<colon].lowercased()
         let dialect = scheme.split(separator: "+").first.map(String.init) ?? scheme
@@ -73,7 +76,7 @@ public struct MemorySettings: Sendable, Equatable {
             }
             return .sqlite(path: path.hasPrefix("/") ? path : (folder as NSString).appendingPathComponent(path), busyTimeoutMilliseconds: busyTimeout)
         case "postgresql", "postgres":
-            throw InferenceError(.unimplemented, "config.url: PostgreSQL memory is not available in this build yet (use sqlite:///… or filesys)")
+            return .postgres(try PostgresMemoryStore.Location(url: url), poolSize: poolSize, connectTimeout: .milliseconds(Int64(busyTimeout)))
         case "mysql", "mariadb", "mssql", "oracle":
             throw LLMSettings.invalid("config.url: \(dialect) is not supported (SQLite and PostgreSQL are)")
         default:

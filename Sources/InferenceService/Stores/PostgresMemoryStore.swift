@@ -1,0 +1,146 @@
+import Foundation
+import InferWireProtocol
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// `database: "sql"` with a PostgreSQL URL: conversations shared by every replica, through
+/// postgres-nio's pooled client (`connection_options.pool_size`, `timeout`).
+///
+/// The table is created at load. An append is one autocommitted INSERT that takes the next
+/// `seq` of its conversation; two writers (threads or server processes) racing for the same
+/// `seq` collide on the primary key and the loser retries, so every append lands exactly once in
+/// one total order. The window (the last entries plus the latest system entry) is one SELECT:
+/// two round trips per request. A database that is down is UNAVAILABLE and nothing is written.
+public final class PostgresMemoryStore: MemoryStore {
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    /// Bound on one request's database work: the pool waits for a database that is down
+    /// instead of failing, so the store gives up itself and says UNAVAILABLE.
+    private let requestTimeout: Duration
+
+    public struct Location: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var username: String
+        public var password: String?
+        public var database: String?
+
+        /// `postgresql://user:password@host:port/database` (also `postgresql+pg8000://`,
+        /// `postgresql+psycopg2://`, `postgres://`).
+        public init(url: String) throws(InferenceError) {
+            guard let separator = url.range(of: "://"), let components = URLComponents(string: "postgresql://" + url[separator.upperBound...]),
+                let host = components.host, !host.isEmpty
+            else {
+                throw InferenceError(.invalidArgument, "config.url: a PostgreSQL URL is postgresql://user:password@host:port/database")
+            }
+            self.host = host
+            port = components.port ?? 5432
+            username = components.user?.removingPercentEncoding ?? "postgres"
+            password = components.password?.removingPercentEncoding
+            let path = components.path.trimmingCharacters(in: ["/"])
+            database = path.isEmpty ? nil : path
+        }
+    }
+
+    /// Connects (lazily: the pool opens connections as requests need them) and creates the
+    /// table; a database that cannot be reached fails here, so the model is UNAVAILABLE.
+    public init(location: Location, poolSize: Int = 10, connectTimeout: Duration = .seconds(10)) async throws {
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: .disable)
+        configuration.options.maximumConnections = max(1, poolSize)
+        configuration.options.connectTimeout = connectTimeout
+        let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "inferwire.memory.postgres"))
+        self.client = client
+        requestTimeout = connectTimeout + .seconds(10)
+        runner = Task { await client.run() }
+        do {
+            try await Self.bounded(connectTimeout, what: "connecting") {
+                try await client.query("""
+                    CREATE TABLE IF NOT EXISTS inferwire_memory (
+                        memory_id TEXT NOT NULL, seq BIGINT NOT NULL, role TEXT NOT NULL, parts BYTEA NOT NULL,
+                        created_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (memory_id, seq))
+                    """)
+            }
+        } catch {
+            runner.cancel()
+            throw error as? InferenceError ?? Self.unavailable(error)
+        }
+    }
+
+    /// Runs `operation`, or fails with UNAVAILABLE once `limit` has passed.
+    static func bounded<T: Sendable>(_ limit: Duration, what: String, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw InferenceError(.unavailable, "memory store (PostgreSQL): no answer \(what) within \(limit)")
+            }
+            return value
+        }
+    }
+
+    public func appendAndWindow(memoryID: String, entry: MemoryEntry?, windowSize: Int) async throws -> [MemoryEntry] {
+        do {
+            return try await Self.bounded(requestTimeout, what: "for this request") {
+                if let entry { try await self.append(memoryID: memoryID, entry: entry) }
+                return try await self.window(memoryID: memoryID, size: windowSize)
+            }
+        } catch let error as InferenceError {
+            throw error
+        } catch {
+            throw Self.unavailable(error)
+        }
+    }
+
+    private func append(memoryID: String, entry: MemoryEntry) async throws {
+        let parts = ByteBuffer(bytes: MemoryEntryCodec.encode(entry.parts))
+        for attempt in 1...20 {
+            do {
+                try await client.query("""
+                    INSERT INTO inferwire_memory (memory_id, seq, role, parts)
+                    SELECT \(memoryID), COALESCE(MAX(seq), 0) + 1, \(entry.role), \(parts) FROM inferwire_memory WHERE memory_id = \(memoryID)
+                    """)
+                return
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" && attempt < 20 {
+                continue  // another writer took this seq first: take the next one
+            }
+        }
+    }
+
+    private func window(memoryID: String, size: Int) async throws -> [MemoryEntry] {
+        let rows = try await client.query("""
+            (SELECT seq, role, parts FROM inferwire_memory WHERE memory_id = \(memoryID) ORDER BY seq DESC LIMIT \(size))
+            UNION
+            (SELECT seq, role, parts FROM inferwire_memory WHERE memory_id = \(memoryID) AND role = 'system' ORDER BY seq DESC LIMIT 1)
+            ORDER BY seq DESC
+            """)
+        var newestFirst: [(Int64, MemoryEntry)] = []
+        for try await (seq, role, parts) in rows.decode((Int64, String, ByteBuffer).self) {
+            newestFirst.append((seq, MemoryEntry(role: role, parts: try MemoryEntryCodec.decode(parts.readableBytesView))))
+        }
+        var last = Array(newestFirst.prefix(size).map(\.1).reversed())
+        if newestFirst.count > size, !last.contains(where: { $0.role == "system" }), let system = newestFirst.last?.1, system.role == "system" {
+            last = [system] + last.dropFirst()
+        }
+        return last
+    }
+
+    public func close() async {
+        runner.cancel()
+        _ = await runner.value
+    }
+
+    static func unavailable(_ error: Error) -> InferenceError {
+        if let error = error as? PSQLError {
+            let message = error.serverInfo?[.message] ?? "\(error.code)"
+            return InferenceError(.unavailable, "memory store (PostgreSQL): \(message)")
+        }
+        return InferenceError(.unavailable, "memory store (PostgreSQL): \(error)")
+    }
+}
