@@ -94,6 +94,21 @@ let package = Package(
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ]
         ),
+        // The same SQL as the memory stores, from C (libsqlite3, libpq): the memory benchmark's baseline.
+        .target(
+            name: "MemoryBaseline",
+            cSettings: [.unsafeFlags(["-I/usr/include/postgresql"])],
+            linkerSettings: [.linkedLibrary("sqlite3"), .linkedLibrary("pq")]
+        ),
+        // Conversational memory append + window latency per backend against MemoryBaseline (docs/BENCHMARKS.md).
+        .executableTarget(
+            name: "MemoryBench",
+            dependencies: [
+                "MemoryBaseline",
+                .product(name: "InferenceService", package: "InferWire"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         .executableTarget(
             name: "V2Codec",
             dependencies: [

@@ -2,10 +2,10 @@ import InferWireProtocol
 
 /// The at-rest form of an entry's parts, shared by the file and SQLite stores: a version byte,
 /// then per part a varint-prefixed type and a varint-prefixed value. Raw bytes stay raw.
-enum MemoryEntryCodec {
+public enum MemoryEntryCodec {
     static let version: UInt8 = 1
 
-    static func encode(_ parts: [MemoryEntry.Part]) -> [UInt8] {
+    public static func encode(_ parts: [MemoryEntry.Part]) -> [UInt8] {
         var output: [UInt8] = [version]
         output.reserveCapacity(parts.reduce(8) { $0 + $1.type.utf8.count + $1.value.count + 10 })
         writeVarint(UInt64(parts.count), into: &output)
