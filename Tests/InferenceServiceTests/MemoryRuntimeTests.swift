@@ -206,11 +206,21 @@ struct MemoryRuntimeTests {
     func databaseDown() async throws {
         let down = #"{"name": "down", "implementation": "mlserver_memory.ConversationalMemory", "parameters": {"extra": {"database": "sql", "config": {"url": "postgresql+psycopg2://nobody@127.0.0.1:1/none", "connection_options": {"timeout": 2}}}}}"#
         let unsupported = #"{"name": "mysql", "implementation": "mlserver_memory.ConversationalMemory", "parameters": {"extra": {"database": "sql", "config": {"url": "mysql://u:p@db/x"}}}}"#
-        try await Self.withServer(["down": down, "mysql": unsupported, "fine": Self.settings("fine", backend: "sqlite")], expectReady: false) { client, _ in
+        // The test server has no TLS: sslmode=require cannot connect, prefer falls back to plain.
+        func tls(_ name: String, _ mode: String) -> String {
+            #"{"name": "\#(name)", "implementation": "mlserver_memory.ConversationalMemory", "parameters": {"extra": {"database": "sql", "config": {"url": "\#(Self.postgresURL)", "connection_options": {"sslmode": "\#(mode)", "connect_timeout": 3}}}}}"#
+        }
+        try await Self.withServer([
+            "down": down, "mysql": unsupported, "fine": Self.settings("fine", backend: "sqlite"),
+            "tls-required": tls("tls-required", "require"), "tls-preferred": tls("tls-preferred", "prefer"), "tls-typo": tls("tls-typo", "sometimes"),
+        ], expectReady: false) { client, _ in
             let index = Dictionary(uniqueKeysWithValues: try await client.repositoryIndex().map { ($0.name, $0) })
             #expect(index["down"]?.state == "UNAVAILABLE" && index["down"]?.reason.contains("PostgreSQL") == true, "\(index["down"]?.reason ?? "")")
             #expect(index["mysql"]?.state == "UNAVAILABLE" && index["mysql"]?.reason.contains("mysql is not supported") == true)
             #expect(index["fine"]?.state == "READY")
+            #expect(index["tls-required"]?.state == "UNAVAILABLE", "\(index["tls-required"]?.reason ?? "")")
+            #expect(index["tls-preferred"]?.state == "READY", "\(index["tls-preferred"]?.reason ?? "")")
+            #expect(index["tls-typo"]?.reason.contains("sslmode must be one of") == true)
             await #expect { _ = try await client.infer(Self.request("down", memoryID: "x")) } throws: { ($0 as? InferenceError)?.code == .unavailable }
         }
     }

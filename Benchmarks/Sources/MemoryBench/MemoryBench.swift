@@ -45,7 +45,9 @@ struct MemoryBench {
         case "postgres":
             let url = value("--url") ?? "postgresql://postgres@127.0.0.1:5432/postgres"
             precondition(parts.withUnsafeBufferPointer { postgres_baseline_populate(url, Int32(ids), Int32(perID), $0.baseAddress, $0.count) } == 0, "populate failed")
-            store = try await PostgresMemoryStore(location: try PostgresMemoryStore.Location(url: url), poolSize: 4)
+            var options = PostgresMemoryStore.Options()
+            options.maximumConnections = 4
+            store = try await PostgresMemoryStore(location: try PostgresMemoryStore.Location(url: url), options: options)
             baseline = { count, seed, latencies in
                 parts.withUnsafeBufferPointer { postgres_baseline_run(url, Int32(ids), Int32(count), Int32(window), $0.baseAddress, $0.count, seed, &latencies) }
             }

@@ -43,17 +43,54 @@ public final class PostgresMemoryStore: MemoryStore {
         }
     }
 
+    /// `connection_options`, in SQLAlchemy's and libpq's words.
+    public struct Options: Sendable, Equatable {
+        /// Connections in the pool (`pool_size` + `max_overflow`).
+        public var maximumConnections = 10
+        /// `connect_timeout` (else `timeout`), seconds.
+        public var connectTimeout: Duration = .seconds(5)
+        /// `pool_timeout`: the bound on one request's database work.
+        public var requestTimeout: Duration = .seconds(15)
+        /// libpq's `sslmode`: disable, prefer, require (encrypt, no certificate check), verify-ca,
+        /// verify-full.
+        public var sslMode = "disable"
+
+        public init() {}
+
+        static let sslModes: Set<String> = ["disable", "prefer", "require", "verify-ca", "verify-full"]
+
+        var tls: PostgresClient.Configuration.TLS {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            switch sslMode {
+            case "prefer":
+                tls.certificateVerification = .none
+                return .prefer(tls)
+            case "require":
+                tls.certificateVerification = .none
+                return .require(tls)
+            case "verify-ca":
+                tls.certificateVerification = .noHostnameVerification
+                return .require(tls)
+            case "verify-full":
+                return .require(tls)
+            default:
+                return .disable
+            }
+        }
+    }
+
     /// Connects (lazily: the pool opens connections as requests need them) and creates the
     /// table; a database that cannot be reached fails here, so the model is UNAVAILABLE.
-    public init(location: Location, poolSize: Int = 10, connectTimeout: Duration = .seconds(10)) async throws {
+    public init(location: Location, options: Options = Options()) async throws {
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,
-            database: location.database, tls: .disable)
-        configuration.options.maximumConnections = max(1, poolSize)
-        configuration.options.connectTimeout = connectTimeout
+            database: location.database, tls: options.tls)
+        configuration.options.maximumConnections = max(1, options.maximumConnections)
+        configuration.options.connectTimeout = options.connectTimeout
+        let connectTimeout = options.connectTimeout
         let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "inferwire.memory.postgres"))
         self.client = client
-        requestTimeout = connectTimeout + .seconds(10)
+        requestTimeout = options.requestTimeout
         runner = Task { await client.run() }
         do {
             try await Self.bounded(connectTimeout, what: "connecting") {

@@ -36,7 +36,7 @@ public struct MemoryRuntime: InferenceRuntime {
         switch settings.backend {
         case .files(let folder): opened = try FileMemoryStore(folder: folder)
         case .sqlite(let path, let timeout): opened = try SQLiteMemoryStore(path: path, busyTimeoutMilliseconds: timeout)
-        case .postgres(let location, let poolSize, let timeout): opened = try await PostgresMemoryStore(location: location, poolSize: poolSize, connectTimeout: timeout)
+        case .postgres(let location, let options): opened = try await PostgresMemoryStore(location: location, options: options)
         }
         let previous = store.withLockedValue { current in
             defer { current = opened }

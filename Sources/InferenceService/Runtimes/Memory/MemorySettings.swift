@@ -10,7 +10,7 @@ public struct MemorySettings: Sendable, Equatable {
         /// One file per conversation under this folder.
         case files(folder: String)
         case sqlite(path: String, busyTimeoutMilliseconds: Int32)
-        case postgres(PostgresMemoryStore.Location, poolSize: Int, connectTimeout: Duration)
+        case postgres(PostgresMemoryStore.Location, PostgresMemoryStore.Options)
     }
 
     public var backend: Backend
@@ -20,7 +20,7 @@ public struct MemorySettings: Sendable, Equatable {
 
     static let extraKeys: Set<String> = ["database", "config"]
     static let configKeys: Set<String> = ["window_size", "tensor_names", "url", "connection_options", "path"]
-    static let connectionKeys: Set<String> = ["timeout", "pool_size", "max_overflow", "connect_timeout", "sslmode", "pool_timeout"]
+    static let connectionKeys: Set<String> = ["timeout", "pool_size", "max_overflow", "connect_timeout", "pool_timeout", "sslmode"]
 
     public static func parse(_ extra: [String: JSONValue], folder: String) throws(InferenceError) -> MemorySettings {
         try LLMSettings.checkKeys(extra, known: extraKeys, in: "parameters.extra")
@@ -51,7 +51,7 @@ public struct MemorySettings: Sendable, Equatable {
             backend = .files(folder: path.hasPrefix("/") ? path : (folder as NSString).appendingPathComponent(path))
         case "sql":
             backend = try sqlBackend(url: config["url"]?.string ?? "sqlite:///memory.db", folder: folder, busyTimeout: busyTimeout,
-                                     poolSize: Int(options["pool_size"]?.number ?? 10))
+                                     postgres: try postgresOptions(options))
         default:
             throw LLMSettings.invalid("parameters.extra.database \"\(database)\" is not supported (\"filesys\" or \"sql\")")
         }
@@ -61,7 +61,29 @@ public struct MemorySettings: Sendable, Equatable {
     /// SQLAlchemy URLs: `sqlite:///relative.db` (relative to the model folder),
     /// `sqlite:////absolute.db`, `postgresql[+driver]://user:password@host:port/db`; other
     /// dialects are refused by name.
-    static func sqlBackend(url: String, folder: String, busyTimeout: Int32, poolSize: Int) throws(InferenceError) -> Backend {
+    static func postgresOptions(_ options: [String: JSONValue]) throws(InferenceError) -> PostgresMemoryStore.Options {
+        var result = PostgresMemoryStore.Options()
+        func seconds(_ key: String) throws(InferenceError) -> Duration? {
+            guard let value = options[key] else { return nil }
+            guard let number = value.number, number > 0 else { throw LLMSettings.invalid("connection_options.\(key) must be a positive number of seconds") }
+            return .milliseconds(Int64(number * 1000))
+        }
+        result.maximumConnections = Int(options["pool_size"]?.number ?? 10) + Int(options["max_overflow"]?.number ?? 0)
+        let connect = try seconds("connect_timeout")
+        let general = try seconds("timeout")
+        result.connectTimeout = connect ?? general ?? .seconds(5)
+        let pool = try seconds("pool_timeout")
+        result.requestTimeout = pool ?? result.connectTimeout + .seconds(10)
+        if let mode = options["sslmode"] {
+            guard let text = mode.string, PostgresMemoryStore.Options.sslModes.contains(text) else {
+                throw LLMSettings.invalid("connection_options.sslmode must be one of \(PostgresMemoryStore.Options.sslModes.sorted().joined(separator: ", "))")
+            }
+            result.sslMode = text
+        }
+        return result
+    }
+
+    static func sqlBackend(url: String, folder: String, busyTimeout: Int32, postgres: PostgresMemoryStore.Options) throws(InferenceError) -> Backend {
         guard let colon = url.firstIndex(of: ":") else { throw LLMSettings.invalid("config.url \"\(url)\" is not a database URL") }
         let scheme = url[..<colon].lowercased()
         let dialect = scheme.split(separator: "+").first.map(String.init) ?? scheme
@@ -76,7 +98,7 @@ public struct MemorySettings: Sendable, Equatable {
             }
             return .sqlite(path: path.hasPrefix("/") ? path : (folder as NSString).appendingPathComponent(path), busyTimeoutMilliseconds: busyTimeout)
         case "postgresql", "postgres":
-            return .postgres(try PostgresMemoryStore.Location(url: url), poolSize: poolSize, connectTimeout: .milliseconds(Int64(busyTimeout)))
+            return .postgres(try PostgresMemoryStore.Location(url: url), postgres)
         case "mysql", "mariadb", "mssql", "oracle":
             throw LLMSettings.invalid("config.url: \(dialect) is not supported (SQLite and PostgreSQL are)")
         default:
