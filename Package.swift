@@ -157,5 +157,12 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
+        // Jinja2 differential suite (Python's Jinja2 3.1.6 from scripts/python-env.sh) and unit tests.
+        .testTarget(
+            name: "TemplatesTests",
+            dependencies: ["Templates"],
+            exclude: ["jinja_oracle.py"],
+            resources: [.copy("Resources")]
+        ),
     ]
 )

@@ -109,6 +109,11 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        // Template render time against Python's Jinja2 (templates/jinja_bench.py), docs/BENCHMARKS.md.
+        .executableTarget(
+            name: "TemplatesBench",
+            dependencies: [.product(name: "Templates", package: "InferWire")]
+        ),
         .executableTarget(
             name: "V2Codec",
             dependencies: [

@@ -11,7 +11,7 @@ import Darwin
 enum FilterID: String, Sendable {
     case abs, attr, batch, capitalize, center, count, d, `default`, dictsort, e, escape
     case filesizeformat, first, float, forceescape, format, groupby, indent, int, join, last, length
-    case list, lower, items, map, min, max, pprint, reject, rejectattr, replace, reverse, round
+    case list, lower, items, map, min, max, reject, rejectattr, replace, reverse, round
     case safe, select, selectattr, slice, sort, string, striptags, sum, title, trim, truncate
     case unique, upper, urlencode, wordcount, tojson, xmlattr
 }
@@ -89,315 +89,506 @@ extension Renderer {
 
     func applyFilter(_ fc: FilterCall, _ value: Value, _ scope: Scope) throws(TemplateError) -> Value {
         guard let id = fc.id else { throw .runtime("No filter named '\(fc.name)' found.") }
+        if fc.args.args.isEmpty && fc.args.kwargs.isEmpty && fc.args.dynArgs == nil && fc.args.dynKwargs == nil {
+            // Argument-less filters common in chat templates skip the generic binder.
+            switch id {
+            case .length, .count: return .int(try Ops.length(value))
+            case .trim: return .string(PyStr.strip(try value.str(), chars: nil))
+            case .upper: return .string(PyStr.upper(try value.str()))
+            case .lower: return .string(PyStr.lower(try value.str()))
+            default: break
+            }
+        }
         let (args, kw) = try evalArgs(fc.args, scope)
         return try filter(id, fc.name, value, args, kw)
     }
 
-    func filter(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [(String, Value)]) throws(TemplateError) -> Value {
+    func filter(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        // A small dispatcher: each filter lives in its own function, which keeps
+        // the per-call cost low (one giant switch made every filter call slow).
         switch id {
-        case .upper:
-            _ = try bindArgs(name, args, kw, [])
-            return .string(PyStr.upper(try softStr(value)))
-        case .lower:
-            _ = try bindArgs(name, args, kw, [])
-            return .string(PyStr.lower(try softStr(value)))
-        case .capitalize:
-            _ = try bindArgs(name, args, kw, [])
-            return .string(PyStr.capitalize(try softStr(value)))
-        case .title:
-            _ = try bindArgs(name, args, kw, [])
-            return .string(jinjaTitle(try softStr(value)))
-        case .trim:
-            let a = try bindArgs(name, args, kw, ["chars"])
-            return .string(PyStr.strip(try softStr(value), chars: try strArg(a[0], "strip")))
-        case .string:
-            _ = try bindArgs(name, args, kw, [])
-            if case .markup = value { return value }
-            return .string(try value.str())
-        case .replace:
-            let a = try bindArgs(name, args, kw, ["old", "new", "count"], required: 2)
-            let count = try intArg(a[2], "replace", default: -1)
-            return .string(PyStr.replace(try value.str(), try a[0]!.str(), try a[1]!.str(), count: count))
-        case .default, .d:
-            let a = try bindArgs(name, args, kw, ["default_value", "boolean"])
-            var useDefault = value.isUndefined
-            if !useDefault, try boolArg(a[1]) { useDefault = !(try Ops.truthy(value)) }
-            if useDefault {
-                return a[0] ?? .string("")
-            }
-            return value
-        case .length, .count:
-            _ = try bindArgs(name, args, kw, [])
-            return .int(try Ops.length(value))
-        case .list:
-            _ = try bindArgs(name, args, kw, [])
-            return .list(ListRef(try Ops.iterate(value)))
-        case .first:
-            _ = try bindArgs(name, args, kw, [])
-            if case .iterator(let it) = value, it.kind.singleUse { return it.take().first ?? undefined(hint: "No first item, sequence was empty.") }
-            return try Ops.iterate(value).first ?? undefined(hint: "No first item, sequence was empty.")
-        case .last:
-            _ = try bindArgs(name, args, kw, [])
-            if case .iterator(let it) = value, it.kind == .generator {
-                throw .type("'generator' object is not reversible")
-            }
-            if case .iterator(let it) = value, it.kind == .reversed {
-                throw .type("'list_reverseiterator' object is not reversible")
-            }
-            return try Ops.iterate(value).last ?? undefined(hint: "No last item, sequence was empty.")
-        case .join:
-            let a = try bindArgs(name, args, kw, ["d", "attribute"])
-            let sep = try a[0].map { v throws(TemplateError) in try v.str() } ?? ""
-            var items = try Ops.iterate(value)
-            if a[1] != nil {
-                let path = attrPath(a[1])
-                for i in items.indices { items[i] = try lookupPath(items[i], path, lower: false) }
-            }
-            var out = ""
-            for (i, x) in items.enumerated() {
-                if i > 0 { out += sep }
-                out += try x.str()
-            }
-            return .string(out)
-        case .int:
-            let a = try bindArgs(name, args, kw, ["default", "base"])
-            return try toInt(value, default: a[0] ?? .int(0), base: a[1] ?? .int(10))
-        case .float:
-            let a = try bindArgs(name, args, kw, ["default"])
-            return try toFloat(value, default: a[0] ?? .float(0))
-        case .abs:
-            _ = try bindArgs(name, args, kw, [])
-            switch value {
-            case .int(let i):
-                if i == Int.min { throw Ops.overflow("abs") }
-                return .int(Swift.abs(i))
-            case .bool(let b): return .int(b ? 1 : 0)
-            case .float(let d): return .float(Swift.abs(d))
-            default: throw .type("bad operand type for abs(): '\(value.typeName)'")
-            }
-        case .round:
-            let a = try bindArgs(name, args, kw, ["precision", "method"])
-            let precision = try intArg(a[0], "round", default: 0)
-            let method = try a[1].map { v throws(TemplateError) in try v.str() } ?? "common"
-            guard method == "common" || method == "ceil" || method == "floor" else {
-                throw .runtime("method must be common, ceil or floor")
-            }
-            return try roundValue(value, precision, method)
-        case .sum:
-            let a = try bindArgs(name, args, kw, ["attribute", "start"])
-            var acc = a[1] ?? .int(0)
-            if acc.stringValue != nil { throw .type("sum() can't sum strings [use ''.join(seq) instead]") }
-            let path = attrPath(a[0])
-            for x in try Ops.iterate(value) {
-                acc = try Ops.add(acc, a[0] == nil ? x : try lookupPath(x, path, lower: false))
-            }
-            return acc
-        case .sort:
-            let a = try bindArgs(name, args, kw, ["reverse", "case_sensitive", "attribute"])
-            let reverse = try boolArg(a[0])
-            let lower = !(try boolArg(a[1]))
-            let path = attrPath(a[2])
-            let items = try Ops.iterate(value)
-            return .list(ListRef(try Sorting.sorted(items, reverse: reverse) { x throws(TemplateError) in
-                try lookupPath(x, path, lower: lower)
-            }))
-        case .unique:
-            let a = try bindArgs(name, args, kw, ["case_sensitive", "attribute"])
-            let lower = !(try boolArg(a[0]))
-            let path = attrPath(a[1])
-            var seen: [Value] = []
-            var out: [Value] = []
-            for x in try Ops.iterate(value) {
-                let k = try lookupPath(x, path, lower: lower)
-                try Ops.checkHashable(k)
-                var dup = false
-                for s in seen where Ops.keyEquals(s, k) { dup = true; break }
-                if !dup {
-                    seen.append(k)
-                    out.append(x)
-                }
-            }
-            return .iterator(IteratorRef(.generator, out))
-        case .min, .max:
-            let a = try bindArgs(name, args, kw, ["case_sensitive", "attribute"])
-            let lower = !(try boolArg(a[0]))
-            let path = attrPath(a[1])
-            let items = try Ops.iterate(value)
-            guard var best = items.first else { return undefined(hint: "No aggregated item, sequence was empty.") }
-            var bestKey = try lookupPath(best, path, lower: lower)
-            for x in items.dropFirst() {
-                let k = try lookupPath(x, path, lower: lower)
-                let better = id == .min ? try Ops.less(k, bestKey) : try Ops.compare(.gt, k, bestKey)
-                if better { best = x; bestKey = k }
-            }
-            return best
-        case .reverse:
-            _ = try bindArgs(name, args, kw, [])
-            switch value {
-            case .string(let s): return .string(PyStr.make(s.unicodeScalars.reversed()))
-            case .markup(let s): return .markup(PyStr.make(s.unicodeScalars.reversed()))
-            case .list(let l): return .iterator(IteratorRef(.reversed, l.items.reversed()))
-            case .tuple(let t): return .iterator(IteratorRef(.reversed, t.reversed()))
-            case .dict(let d): return .iterator(IteratorRef(.reversed, d.keys.reversed()))
-            case .range: return .iterator(IteratorRef(.reversed, try Ops.iterate(value).reversed()))
-            case .iterator, .undefined: return .list(ListRef(try Ops.iterate(value).reversed()))
-            default: throw .runtime("argument must be iterable")
-            }
-        case .map:
-            return try mapFilter(value, args, kw)
-        case .select, .reject, .selectattr, .rejectattr:
-            return try selectFilter(id, value, args, kw)
-        case .items:
-            _ = try bindArgs(name, args, kw, [])
-            if value.isUndefined { return .iterator(IteratorRef(.generator, [])) }
-            guard case .dict(let d) = value else { throw .type("Can only get item pairs from a mapping.") }
-            var out: [Value] = []
-            for i in 0..<d.count { out.append(.tuple([d.keys[i], d.values[i]])) }
-            return .iterator(IteratorRef(.generator, out))
-        case .dictsort:
-            let a = try bindArgs(name, args, kw, ["case_sensitive", "by", "reverse"])
-            let lower = !(try boolArg(a[0]))
-            let by = try a[1].map { v throws(TemplateError) in try v.str() } ?? "key"
-            let pos: Int
-            switch by {
-            case "key": pos = 0
-            case "value": pos = 1
-            default: throw .runtime("You can only sort by either \"key\" or \"value\"")
-            }
-            let reverse = try boolArg(a[2])
-            guard case .dict(let d) = value else {
-                if case .undefined(let u) = value { throw u.error }
-                throw .runtime("'\(value.typeName)' object has no attribute 'items'")
-            }
-            var pairs: [Value] = []
-            for i in 0..<d.count { pairs.append(.tuple([d.keys[i], d.values[i]])) }
-            return .list(ListRef(try Sorting.sorted(pairs, reverse: reverse) { x throws(TemplateError) in
-                guard case .tuple(let t) = x else { return x }
-                let k = t[pos]
-                if lower, case .string(let s) = k { return .string(PyStr.lower(s)) }
-                return k
-            }))
-        case .batch:
-            let a = try bindArgs(name, args, kw, ["linecount", "fill_with"], required: 1)
-            let n = try intArg(a[0], "batch", default: 1)
-            var out: [Value] = []
-            var tmp: [Value] = []
-            for x in try Ops.iterate(value) {
-                if tmp.count == n {
-                    out.append(.list(ListRef(tmp)))
-                    tmp = []
-                }
-                tmp.append(x)
-            }
-            if !tmp.isEmpty {
-                if let fill = a[1], !(fill.isNoneValue), tmp.count < n {
-                    tmp.append(contentsOf: Array(repeating: fill, count: n - tmp.count))
-                }
-                out.append(.list(ListRef(tmp)))
-            }
-            return .iterator(IteratorRef(.generator, out))
-        case .slice:
-            let a = try bindArgs(name, args, kw, ["slices", "fill_with"], required: 1)
-            let slices = try intArg(a[0], "slice", default: 1)
-            let seq = try Ops.iterate(value)
-            if slices == 0 { throw .runtime("integer division or modulo by zero") }
-            let per = Ops.floorDiv(seq.count, slices)
-            let extra = seq.count - per * slices
-            var offset = 0
-            var out: [Value] = []
-            for n in 0..<Swift.max(0, slices) {
-                let start = offset + n * per
-                if n < extra { offset += 1 }
-                let end = offset + (n + 1) * per
-                let idx = PyStr.sliceIndices(count: seq.count, start: start, stop: end, step: 1)
-                var tmp = idx.map { seq[$0] }
-                if let fill = a[1], !(fill.isNoneValue), n >= extra { tmp.append(fill) }
-                out.append(.list(ListRef(tmp)))
-            }
-            return .iterator(IteratorRef(.generator, out))
-        case .center:
-            let a = try bindArgs(name, args, kw, ["width"])
-            return .string(PyStr.center(try softStr(value), try intArg(a[0], "center", default: 80)))
-        case .indent:
-            return try indentFilter(value, args, kw)
-        case .truncate:
-            return try truncateFilter(value, args, kw)
-        case .wordcount:
-            _ = try bindArgs(name, args, kw, [])
-            var count = 0
-            var inWord = false
-            for c in try softStr(value).unicodeScalars {
-                if PyChar.isWord(c) {
-                    if !inWord { count += 1; inWord = true }
-                } else {
-                    inWord = false
-                }
-            }
-            return .int(count)
-        case .escape, .e:
-            _ = try bindArgs(name, args, kw, [])
-            if case .markup = value { return value }
-            return .markup(Escape.html(try value.str()))
-        case .forceescape:
-            _ = try bindArgs(name, args, kw, [])
-            return .markup(Escape.html(try value.str()))
-        case .safe:
-            _ = try bindArgs(name, args, kw, [])
-            if case .markup = value { return value }
-            return .markup(try value.str())
-        case .striptags:
-            _ = try bindArgs(name, args, kw, [])
-            return .string(stripTags(try value.str()))
-        case .format:
-            if !args.isEmpty && !kw.isEmpty {
-                throw .runtime("can't handle positional and keyword arguments at the same time")
-            }
-            let fmtArgs: Value
-            if !kw.isEmpty {
-                let d = DictRef()
-                for (k, v) in kw { d.set(.string(k), v) }
-                fmtArgs = .dict(d)
-            } else {
-                fmtArgs = .tuple(args)
-            }
-            let s = try softStr(value)
-            let r = try PyFormat.percent(s, fmtArgs)
-            if case .markup = value { return .markup(r) }
-            return .string(r)
-        case .tojson:
-            let a = try bindArgs(name, args, kw, ["indent"])
-            var indent: String? = nil
-            if let i = a[0] {
-                switch i {
-                case .none: indent = nil
-                case .int(let n): indent = String(repeating: " ", count: Swift.max(0, n))
-                case .string(let s): indent = s
-                default: throw .type("indent must be int or str")
-                }
-            }
-            let json = try JSONEncoder.encode(value, indent: indent)
-            return .markup(JSONEncoder.htmlSafe(json))
-        case .attr:
-            let a = try bindArgs(name, args, kw, ["name"], required: 1)
-            let attrName = try a[0]!.str()
-            if case .undefined(let u) = value { throw u.error }
-            if let v = pyGetattr(value, attrName) { return v }
-            return .undefined(UndefinedInfo(name: attrName, owner: value.objectTypeRepr, strict: strict))
-        case .filesizeformat:
-            let a = try bindArgs(name, args, kw, ["binary"])
-            return .string(try fileSize(value, binary: try boolArg(a[0])))
-        case .urlencode:
-            _ = try bindArgs(name, args, kw, [])
-            return .string(try urlencode(value))
-        case .pprint:
-            _ = try bindArgs(name, args, kw, [])
-            return .string(value.repr())
-        case .groupby:
-            return try groupby(value, args, kw)
-        case .xmlattr:
-            return try xmlattr(value, args, kw)
+        case .upper: return try filter_upper(id, name, value, args, kw)
+        case .lower: return try filter_lower(id, name, value, args, kw)
+        case .capitalize: return try filter_capitalize(id, name, value, args, kw)
+        case .title: return try filter_title(id, name, value, args, kw)
+        case .trim: return try filter_trim(id, name, value, args, kw)
+        case .string: return try filter_string(id, name, value, args, kw)
+        case .replace: return try filter_replace(id, name, value, args, kw)
+        case .default, .d: return try filter_default(id, name, value, args, kw)
+        case .length, .count: return try filter_length(id, name, value, args, kw)
+        case .list: return try filter_list(id, name, value, args, kw)
+        case .first: return try filter_first(id, name, value, args, kw)
+        case .last: return try filter_last(id, name, value, args, kw)
+        case .join: return try filter_join(id, name, value, args, kw)
+        case .int: return try filter_int(id, name, value, args, kw)
+        case .float: return try filter_float(id, name, value, args, kw)
+        case .abs: return try filter_abs(id, name, value, args, kw)
+        case .round: return try filter_round(id, name, value, args, kw)
+        case .sum: return try filter_sum(id, name, value, args, kw)
+        case .sort: return try filter_sort(id, name, value, args, kw)
+        case .unique: return try filter_unique(id, name, value, args, kw)
+        case .min, .max: return try filter_min(id, name, value, args, kw)
+        case .reverse: return try filter_reverse(id, name, value, args, kw)
+        case .map: return try filter_map(id, name, value, args, kw)
+        case .select, .reject, .selectattr, .rejectattr: return try filter_select(id, name, value, args, kw)
+        case .items: return try filter_items(id, name, value, args, kw)
+        case .dictsort: return try filter_dictsort(id, name, value, args, kw)
+        case .batch: return try filter_batch(id, name, value, args, kw)
+        case .slice: return try filter_slice(id, name, value, args, kw)
+        case .center: return try filter_center(id, name, value, args, kw)
+        case .indent: return try filter_indent(id, name, value, args, kw)
+        case .truncate: return try filter_truncate(id, name, value, args, kw)
+        case .wordcount: return try filter_wordcount(id, name, value, args, kw)
+        case .escape, .e: return try filter_escape(id, name, value, args, kw)
+        case .forceescape: return try filter_forceescape(id, name, value, args, kw)
+        case .safe: return try filter_safe(id, name, value, args, kw)
+        case .striptags: return try filter_striptags(id, name, value, args, kw)
+        case .format: return try filter_format(id, name, value, args, kw)
+        case .tojson: return try filter_tojson(id, name, value, args, kw)
+        case .attr: return try filter_attr(id, name, value, args, kw)
+        case .filesizeformat: return try filter_filesizeformat(id, name, value, args, kw)
+        case .urlencode: return try filter_urlencode(id, name, value, args, kw)
+        case .groupby: return try filter_groupby(id, name, value, args, kw)
+        case .xmlattr: return try filter_xmlattr(id, name, value, args, kw)
         }
     }
+
+    @inline(never)
+    private func filter_upper(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        return .string(PyStr.upper(try softStr(value)))
+    }
+
+    @inline(never)
+    private func filter_lower(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        return .string(PyStr.lower(try softStr(value)))
+    }
+
+    @inline(never)
+    private func filter_capitalize(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        return .string(PyStr.capitalize(try softStr(value)))
+    }
+
+    @inline(never)
+    private func filter_title(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        return .string(jinjaTitle(try softStr(value)))
+    }
+
+    @inline(never)
+    private func filter_trim(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "chars")
+        return .string(PyStr.strip(try softStr(value), chars: try strArg(a[0], "strip")))
+    }
+
+    @inline(never)
+    private func filter_string(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        if case .markup = value { return value }
+        return .string(try value.str())
+    }
+
+    @inline(never)
+    private func filter_replace(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "old,new,count", required: 2)
+        let count = try intArg(a[2], "replace", default: -1)
+        return .string(PyStr.replace(try value.str(), try a[0]!.str(), try a[1]!.str(), count: count))
+    }
+
+    @inline(never)
+    private func filter_default(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "default_value,boolean")
+        var useDefault = value.isUndefined
+        if !useDefault, try boolArg(a[1]) { useDefault = !(try Ops.truthy(value)) }
+        if useDefault {
+            return a[0] ?? .string("")
+        }
+        return value
+    }
+
+    @inline(never)
+    private func filter_length(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        return .int(try Ops.length(value))
+    }
+
+    @inline(never)
+    private func filter_list(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        return .list(ListRef(try Ops.iterate(value)))
+    }
+
+    @inline(never)
+    private func filter_first(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        if case .iterator(let it) = value, it.kind.singleUse { return it.take().first ?? undefined(hint: "No first item, sequence was empty.") }
+        return try Ops.iterate(value).first ?? undefined(hint: "No first item, sequence was empty.")
+    }
+
+    @inline(never)
+    private func filter_last(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        if case .iterator(let it) = value, it.kind == .generator {
+            throw .type("'generator' object is not reversible")
+        }
+        if case .iterator(let it) = value, it.kind == .reversed {
+            throw .type("'list_reverseiterator' object is not reversible")
+        }
+        return try Ops.iterate(value).last ?? undefined(hint: "No last item, sequence was empty.")
+    }
+
+    @inline(never)
+    private func filter_join(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "d,attribute")
+        let sep = try a[0].map { v throws(TemplateError) in try v.str() } ?? ""
+        var items = try Ops.iterate(value)
+        if a[1] != nil {
+            let path = attrPath(a[1])
+            for i in items.indices { items[i] = try lookupPath(items[i], path, lower: false) }
+        }
+        var out = ""
+        for (i, x) in items.enumerated() {
+            if i > 0 { out += sep }
+            out += try x.str()
+        }
+        return .string(out)
+    }
+
+    @inline(never)
+    private func filter_int(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "default,base")
+        return try toInt(value, default: a[0] ?? .int(0), base: a[1] ?? .int(10))
+    }
+
+    @inline(never)
+    private func filter_float(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "default")
+        return try toFloat(value, default: a[0] ?? .float(0))
+    }
+
+    @inline(never)
+    private func filter_abs(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        switch value {
+        case .int(let i):
+            if i == Int.min { throw Ops.overflow("abs") }
+            return .int(Swift.abs(i))
+        case .bool(let b): return .int(b ? 1 : 0)
+        case .float(let d): return .float(Swift.abs(d))
+        default: throw .type("bad operand type for abs(): '\(value.typeName)'")
+        }
+    }
+
+    @inline(never)
+    private func filter_round(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "precision,method")
+        let precision = try intArg(a[0], "round", default: 0)
+        let method = try a[1].map { v throws(TemplateError) in try v.str() } ?? "common"
+        guard method == "common" || method == "ceil" || method == "floor" else {
+            throw .runtime("method must be common, ceil or floor")
+        }
+        return try roundValue(value, precision, method)
+    }
+
+    @inline(never)
+    private func filter_sum(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "attribute,start")
+        var acc = a[1] ?? .int(0)
+        if acc.stringValue != nil { throw .type("sum() can't sum strings [use ''.join(seq) instead]") }
+        let path = attrPath(a[0])
+        for x in try Ops.iterate(value) {
+            acc = try Ops.add(acc, a[0] == nil ? x : try lookupPath(x, path, lower: false))
+        }
+        return acc
+    }
+
+    @inline(never)
+    private func filter_sort(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "reverse,case_sensitive,attribute")
+        let reverse = try boolArg(a[0])
+        let lower = !(try boolArg(a[1]))
+        // make_multi_attrgetter: "a,b" sorts by several attributes, and the key is always a
+        // list, so equal (even undefined) keys compare via == without calling `<`.
+        var paths: [[Value]] = [[]]
+        if let attr = a[2], let s = attr.stringValue {
+            paths = PyStr.split(s, sep: ",").map { attrPath(.string($0)) }
+        } else if let attr = a[2], !attr.isNoneValue {
+            paths = [attrPath(attr)]
+        }
+        let items = try Ops.iterate(value)
+        return .list(ListRef(try Sorting.sorted(items, reverse: reverse) { x throws(TemplateError) in
+            var key: [Value] = []
+            for p in paths { key.append(try lookupPath(x, p, lower: lower)) }
+            return .list(ListRef(key))
+        }))
+    }
+
+    @inline(never)
+    private func filter_unique(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "case_sensitive,attribute")
+        let lower = !(try boolArg(a[0]))
+        let path = attrPath(a[1])
+        var seen: [Value] = []
+        var out: [Value] = []
+        for x in try Ops.iterate(value) {
+            let k = try lookupPath(x, path, lower: lower)
+            try Ops.checkHashable(k)
+            var dup = false
+            for s in seen where Ops.keyEquals(s, k) { dup = true; break }
+            if !dup {
+                seen.append(k)
+                out.append(x)
+            }
+        }
+        return .iterator(IteratorRef(.generator, out))
+    }
+
+    @inline(never)
+    private func filter_min(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "case_sensitive,attribute")
+        let lower = !(try boolArg(a[0]))
+        let path = attrPath(a[1])
+        let items = try Ops.iterate(value)
+        guard var best = items.first else { return undefined(hint: "No aggregated item, sequence was empty.") }
+        var bestKey = try lookupPath(best, path, lower: lower)
+        for x in items.dropFirst() {
+            let k = try lookupPath(x, path, lower: lower)
+            let better = id == .min ? try Ops.less(k, bestKey) : try Ops.compare(.gt, k, bestKey)
+            if better { best = x; bestKey = k }
+        }
+        return best
+    }
+
+    @inline(never)
+    private func filter_reverse(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        switch value {
+        case .string(let s): return .string(PyStr.make(s.unicodeScalars.reversed()))
+        case .markup(let s): return .markup(PyStr.make(s.unicodeScalars.reversed()))
+        case .list(let l): return .iterator(IteratorRef(.reversed, l.items.reversed()))
+        case .tuple(let t): return .iterator(IteratorRef(.reversed, t.reversed()))
+        case .dict(let d): return .iterator(IteratorRef(.reversed, d.keys.reversed()))
+        case .range: return .iterator(IteratorRef(.reversed, try Ops.iterate(value).reversed()))
+        case .iterator, .undefined: return .list(ListRef(try Ops.iterate(value).reversed()))
+        default: throw .runtime("argument must be iterable")
+        }
+    }
+
+    @inline(never)
+    private func filter_map(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        return try mapFilter(value, args, kw)
+    }
+
+    @inline(never)
+    private func filter_select(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        return try selectFilter(id, value, args, kw)
+    }
+
+    @inline(never)
+    private func filter_items(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        if value.isUndefined { return .iterator(IteratorRef(.generator, [])) }
+        guard case .dict(let d) = value else { throw .type("Can only get item pairs from a mapping.") }
+        var out: [Value] = []
+        for i in 0..<d.count { out.append(.tuple([d.keys[i], d.values[i]])) }
+        return .iterator(IteratorRef(.generator, out))
+    }
+
+    @inline(never)
+    private func filter_dictsort(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "case_sensitive,by,reverse")
+        let lower = !(try boolArg(a[0]))
+        let by = try a[1].map { v throws(TemplateError) in try v.str() } ?? "key"
+        let pos: Int
+        switch by {
+        case "key": pos = 0
+        case "value": pos = 1
+        default: throw .runtime("You can only sort by either \"key\" or \"value\"")
+        }
+        let reverse = try boolArg(a[2])
+        guard case .dict(let d) = value else {
+            if case .undefined(let u) = value { throw u.error }
+            throw .runtime("'\(value.typeName)' object has no attribute 'items'")
+        }
+        var pairs: [Value] = []
+        for i in 0..<d.count { pairs.append(.tuple([d.keys[i], d.values[i]])) }
+        return .list(ListRef(try Sorting.sorted(pairs, reverse: reverse) { x throws(TemplateError) in
+            guard case .tuple(let t) = x else { return x }
+            let k = t[pos]
+            if lower, case .string(let s) = k { return .string(PyStr.lower(s)) }
+            return k
+        }))
+    }
+
+    @inline(never)
+    private func filter_batch(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "linecount,fill_with", required: 1)
+        let n = try intArg(a[0], "batch", default: 1)
+        var out: [Value] = []
+        var tmp: [Value] = []
+        for x in try Ops.iterate(value) {
+            if tmp.count == n {
+                out.append(.list(ListRef(tmp)))
+                tmp = []
+            }
+            tmp.append(x)
+        }
+        if !tmp.isEmpty {
+            if let fill = a[1], !(fill.isNoneValue), tmp.count < n {
+                tmp.append(contentsOf: Array(repeating: fill, count: n - tmp.count))
+            }
+            out.append(.list(ListRef(tmp)))
+        }
+        return .iterator(IteratorRef(.generator, out))
+    }
+
+    @inline(never)
+    private func filter_slice(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "slices,fill_with", required: 1)
+        let slices = try intArg(a[0], "slice", default: 1)
+        let seq = try Ops.iterate(value)
+        if slices == 0 { throw .runtime("integer division or modulo by zero") }
+        let per = Ops.floorDiv(seq.count, slices)
+        let extra = seq.count - per * slices
+        var offset = 0
+        var out: [Value] = []
+        for n in 0..<Swift.max(0, slices) {
+            let start = offset + n * per
+            if n < extra { offset += 1 }
+            let end = offset + (n + 1) * per
+            let idx = PyStr.sliceIndices(count: seq.count, start: start, stop: end, step: 1)
+            var tmp = idx.map { seq[$0] }
+            if let fill = a[1], !(fill.isNoneValue), n >= extra { tmp.append(fill) }
+            out.append(.list(ListRef(tmp)))
+        }
+        return .iterator(IteratorRef(.generator, out))
+    }
+
+    @inline(never)
+    private func filter_center(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "width")
+        return .string(PyStr.center(try softStr(value), try intArg(a[0], "center", default: 80)))
+    }
+
+    @inline(never)
+    private func filter_indent(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        return try indentFilter(value, args, kw)
+    }
+
+    @inline(never)
+    private func filter_truncate(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        return try truncateFilter(value, args, kw)
+    }
+
+    @inline(never)
+    private func filter_wordcount(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        var count = 0
+        var inWord = false
+        for c in try softStr(value).unicodeScalars {
+            if PyChar.isWord(c) {
+                if !inWord { count += 1; inWord = true }
+            } else {
+                inWord = false
+            }
+        }
+        return .int(count)
+    }
+
+    @inline(never)
+    private func filter_escape(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        if case .markup = value { return value }
+        return .markup(Escape.html(try value.str()))
+    }
+
+    @inline(never)
+    private func filter_forceescape(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        return .markup(Escape.html(try value.str()))
+    }
+
+    @inline(never)
+    private func filter_safe(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        if case .markup = value { return value }
+        return .markup(try value.str())
+    }
+
+    @inline(never)
+    private func filter_striptags(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        return .string(stripTags(try value.str()))
+    }
+
+    @inline(never)
+    private func filter_format(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        if !args.isEmpty && !kw.isEmpty {
+            throw .runtime("can't handle positional and keyword arguments at the same time")
+        }
+        let fmtArgs: Value
+        if !kw.isEmpty {
+            let d = DictRef()
+            for a in kw { d.set(.string(a.name), a.value) }
+            fmtArgs = .dict(d)
+        } else {
+            fmtArgs = .tuple(args)
+        }
+        let s = try softStr(value)
+        let r = try PyFormat.percent(s, fmtArgs)
+        if case .markup = value { return .markup(r) }
+        return .string(r)
+    }
+
+    @inline(never)
+    private func filter_tojson(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "indent")
+        var indent: String? = nil
+        if let i = a[0] {
+            switch i {
+            case .none: indent = nil
+            case .int(let n): indent = String(repeating: " ", count: Swift.max(0, n))
+            case .string(let s): indent = s
+            default: throw .type("indent must be int or str")
+            }
+        }
+        let json = try JSONEncoder.encode(value, indent: indent)
+        return .markup(JSONEncoder.htmlSafe(json))
+    }
+
+    @inline(never)
+    private func filter_attr(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "name", required: 1)
+        let attrName = try a[0]!.str()
+        if case .undefined(let u) = value { throw u.error }
+        if let v = pyGetattr(value, attrName) { return v }
+        return .undefined(UndefinedInfo(name: attrName, owner: value.objectTypeRepr, strict: strict))
+    }
+
+    @inline(never)
+    private func filter_filesizeformat(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, "binary")
+        return .string(try fileSize(value, binary: try boolArg(a[0])))
+    }
+
+    @inline(never)
+    private func filter_urlencode(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        _ = try bindArgs(name, args, kw, "")
+        return .string(try urlencode(value))
+    }
+
+    @inline(never)
+    private func filter_groupby(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        return try groupby(value, args, kw)
+    }
+
+    @inline(never)
+    private func filter_xmlattr(_ id: FilterID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        return try xmlattr(value, args, kw)
+    }
+
 
     /// Jinja2 `do_title`: split on `([-\s({\[<]+)` and capitalize each piece.
     func jinjaTitle(_ s: String) -> String {
@@ -482,25 +673,32 @@ extension Renderer {
         case .float(let d):
             if !d.isFinite { throw .runtime(d.isNaN ? "cannot convert float NaN to integer" : "cannot convert float infinity to integer") }
             let x = method == "ceil" ? d.rounded(.up) : d.rounded(.down)
-            guard let i = Int(exactly: x) else { throw Ops.overflow(method) }
+            guard let i = Int(exactly: x), Swift.abs(i) < (1 << 53) else {
+                // Python divides the exact (big) integer; with an exactly representable
+                // divisor IEEE division of the same values rounds identically.
+                if case .int(let sc) = scale, Swift.abs(sc) < (1 << 53) { return .float(x / Double(sc)) }
+                if case .float(let sc) = scale { return .float(x / sc) }
+                throw Ops.overflow(method)
+            }
             r = .int(i)
         default: throw .type("must be real number, not \(scaled.typeName)")
         }
         return try Ops.binary(.div, r, scale, limit: maxOutput)
     }
 
-    func mapFilter(_ value: Value, _ args: [Value], _ kw: [(String, Value)]) throws(TemplateError) -> Value {
+    func mapFilter(_ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
         if !(try Ops.truthy(value)) { return .iterator(IteratorRef(.generator, [])) }
         let items = try Ops.iterate(value)
         var out: [Value] = []
         out.reserveCapacity(items.count)
-        if args.isEmpty, let attr = kw.first(where: { $0.0 == "attribute" }) {
+        if args.isEmpty, let attr = kw.first(where: { $0.name == "attribute" }) {
             var dflt: Value? = nil
-            for (k, v) in kw where k != "attribute" {
+            for a in kw where a.name != "attribute" {
+                let (k, v) = (a.name, a.value)
                 if k == "default" { dflt = v } else { throw .runtime("Unexpected keyword argument '\(k)'") }
             }
             if let d = dflt, d.isNoneValue { dflt = nil }
-            let path = attrPath(attr.1)
+            let path = attrPath(attr.value)
             for x in items { out.append(try lookupPath(x, path, lower: false, default: dflt)) }
         } else {
             guard let first = args.first else { throw .runtime("map requires a filter argument") }
@@ -512,7 +710,7 @@ extension Renderer {
         return .iterator(IteratorRef(.generator, out))
     }
 
-    func selectFilter(_ id: FilterID, _ value: Value, _ args: [Value], _ kw: [(String, Value)]) throws(TemplateError) -> Value {
+    func selectFilter(_ id: FilterID, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
         if !(try Ops.truthy(value)) { return .iterator(IteratorRef(.generator, [])) }
         let lookupAttr = id == .selectattr || id == .rejectattr
         let wanted = id == .select || id == .selectattr
@@ -542,8 +740,8 @@ extension Renderer {
         return .iterator(IteratorRef(.generator, out))
     }
 
-    func indentFilter(_ value: Value, _ args: [Value], _ kw: [(String, Value)]) throws(TemplateError) -> Value {
-        let a = try bindArgs("indent", args, kw, ["width", "first", "blank"])
+    func indentFilter(_ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs("indent", args, kw, "width,first,blank")
         var indention = "    "
         if let w = a[0] {
             if let s = w.stringValue { indention = s }
@@ -554,6 +752,8 @@ extension Renderer {
         let blank = try boolArg(a[2])
         guard var s = value.stringValue else {
             if case .undefined(let u) = value { throw u.error }
+            // `list += str` works in Python; the following `.splitlines()` then fails.
+            if case .list = value { throw .runtime("'list' object has no attribute 'splitlines'") }
             throw .type("unsupported operand type(s) for +=: '\(value.typeName)' and 'str'")
         }
         s += "\n"
@@ -572,8 +772,8 @@ extension Renderer {
         return .string(rv)
     }
 
-    func truncateFilter(_ value: Value, _ args: [Value], _ kw: [(String, Value)]) throws(TemplateError) -> Value {
-        let a = try bindArgs("truncate", args, kw, ["length", "killwords", "end", "leeway"])
+    func truncateFilter(_ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs("truncate", args, kw, "length,killwords,end,leeway")
         let length = try intArg(a[0], "truncate", default: 255)
         let killwords = try boolArg(a[1])
         let end = try a[2].map { v throws(TemplateError) in try v.str() } ?? "..."
@@ -618,7 +818,8 @@ extension Renderer {
 
     func fileSize(_ value: Value, binary: Bool) throws(TemplateError) -> String {
         guard case .float(let bytes) = try toFloat(value, default: .none) else {
-            throw .runtime("could not convert \(value.typeName) to float")
+            if value.stringValue != nil { throw .runtime("could not convert string to float") }
+            throw .type("float() argument must be a string or a real number, not '\(value.typeName)'")
         }
         let base = binary ? 1024.0 : 1000.0
         let prefixes = binary ? ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"] : ["kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
@@ -669,8 +870,8 @@ extension Renderer {
         }
     }
 
-    func groupby(_ value: Value, _ args: [Value], _ kw: [(String, Value)]) throws(TemplateError) -> Value {
-        let a = try bindArgs("groupby", args, kw, ["attribute", "default", "case_sensitive"], required: 1)
+    func groupby(_ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs("groupby", args, kw, "attribute,default,case_sensitive", required: 1)
         let path = attrPath(a[0])
         let lower = !(try boolArg(a[2]))
         let dflt = a[1].flatMap { $0.isNoneValue ? nil : $0 }
@@ -703,8 +904,8 @@ extension Renderer {
         return .list(ListRef(groups))
     }
 
-    func xmlattr(_ value: Value, _ args: [Value], _ kw: [(String, Value)]) throws(TemplateError) -> Value {
-        let a = try bindArgs("xmlattr", args, kw, ["autospace"])
+    func xmlattr(_ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
+        let a = try bindArgs("xmlattr", args, kw, "autospace")
         let autospace = a[0] == nil ? true : try boolArg(a[0])
         guard case .dict(let d) = value else { throw .runtime("'\(value.typeName)' object has no attribute 'items'") }
         var parts: [String] = []

@@ -21,7 +21,19 @@ enum Methods {
         "replace", "zfill", "center", "ljust", "rjust", "removeprefix", "removesuffix",
     ]
 
-    static func isDictMethod(_ name: String) -> Bool { dictMethods.contains(name) }
+    static func isDictMethod(_ name: String) -> Bool {
+        // Dispatch on length first: failed String comparisons are comparatively slow,
+        // and this runs for every `message.content`-style attribute access.
+        switch name.utf8.count {
+        case 3: return name == "get" || name == "pop"
+        case 4: return name == "keys" || name == "copy"
+        case 5: return name == "items" || name == "clear"
+        case 6: return name == "values" || name == "update"
+        case 7: return name == "popitem"
+        case 10: return name == "setdefault"
+        default: return false
+        }
+    }
 
     static func has(_ obj: Value, _ name: String) -> Bool {
         switch obj {
@@ -34,23 +46,61 @@ enum Methods {
     }
 }
 
-/// Binds Python-style call arguments to named parameters; nil marks "not given".
-func bindArgs(_ fname: String, _ args: [Value], _ kwargs: [(String, Value)], _ params: [String],
-              required: Int = 0) throws(TemplateError) -> [Value?] {
-    var out = [Value?](repeating: nil, count: params.count)
-    if args.count > params.count {
-        throw .type("\(fname)() takes at most \(params.count) positional argument(s) (\(args.count) given)")
+/// A keyword argument of a call (`f(x=1)`).
+struct KwArg {
+    var name: String
+    var value: Value
+}
+
+/// Up to four bound arguments, stored inline (no heap allocation on the hot path).
+struct BoundArgs {
+    private var storage: (Value?, Value?, Value?, Value?) = (nil, nil, nil, nil)
+
+    subscript(i: Int) -> Value? {
+        get {
+            switch i {
+            case 0: return storage.0
+            case 1: return storage.1
+            case 2: return storage.2
+            default: return storage.3
+            }
+        }
+        set {
+            switch i {
+            case 0: storage.0 = newValue
+            case 1: storage.1 = newValue
+            case 2: storage.2 = newValue
+            default: storage.3 = newValue
+            }
+        }
+    }
+}
+
+/// Binds Python-style call arguments to the comma separated parameter names in
+/// `params` (at most four); a nil slot means "not given, use the default".
+func bindArgs(_ fname: String, _ args: [Value], _ kwargs: [KwArg], _ params: String,
+              required: Int = 0) throws(TemplateError) -> BoundArgs {
+    var out = BoundArgs()
+    var count = params.isEmpty ? 0 : 1
+    for b in params.utf8 where b == UInt8(ascii: ",") { count += 1 }
+    if args.count > count {
+        throw .type("\(fname)() takes at most \(count) positional argument(s) (\(args.count) given)")
     }
     for i in args.indices { out[i] = args[i] }
-    for (k, v) in kwargs {
-        guard let i = params.firstIndex(of: k) else {
-            throw .type("\(fname)() got an unexpected keyword argument '\(k)'")
+    if !kwargs.isEmpty {
+        let names = params.split(separator: ",").map(String.init)
+        for a in kwargs {
+            let (k, v) = (a.name, a.value)
+            guard let i = names.firstIndex(of: k) else {
+                throw .type("\(fname)() got an unexpected keyword argument '\(k)'")
+            }
+            if out[i] != nil { throw .type("\(fname)() got multiple values for argument '\(k)'") }
+            out[i] = v
         }
-        if out[i] != nil { throw .type("\(fname)() got multiple values for argument '\(k)'") }
-        out[i] = v
     }
     for i in 0..<required where out[i] == nil {
-        throw .type("\(fname)() missing required argument: '\(params[i])'")
+        let names = params.split(separator: ",").map(String.init)
+        throw .type("\(fname)() missing required argument: '\(names[i])'")
     }
     return out
 }
@@ -73,7 +123,7 @@ extension Renderer {
     }
 
     /// Dispatches a method call; nil if `obj` has no such method.
-    func callMethod(_ obj: Value, _ name: String, _ args: [Value], _ kw: [(String, Value)]) throws(TemplateError) -> Value? {
+    func callMethod(_ obj: Value, _ name: String, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value? {
         switch obj {
         case .string(let s):
             guard Methods.strMethods.contains(name) else { return nil }
@@ -135,16 +185,16 @@ extension Renderer {
         }
     }
 
-    private func strMethod(_ s: String, _ name: String, _ args: [Value], _ kw: [(String, Value)], markup: Bool) throws(TemplateError) -> Value {
+    private func strMethod(_ s: String, _ name: String, _ args: [Value], _ kw: [KwArg], markup: Bool) throws(TemplateError) -> Value {
         var r = try strMethodImpl(s, name, args, kw, markup: markup)
         if markup, Methods.markupPreserving.contains(name), case .string(let x) = r { r = .markup(x) }
         return r
     }
 
-    private func strMethodImpl(_ s: String, _ name: String, _ args: [Value], _ kw: [(String, Value)], markup: Bool) throws(TemplateError) -> Value {
+    private func strMethodImpl(_ s: String, _ name: String, _ args: [Value], _ kw: [KwArg], markup: Bool) throws(TemplateError) -> Value {
         switch name {
         case "strip", "lstrip", "rstrip":
-            let a = try bindArgs(name, args, kw, ["chars"])
+            let a = try bindArgs(name, args, kw, "chars")
             let chars = try strArg(a[0], name)
             return .string(PyStr.strip(s, chars: chars, left: name != "rstrip", right: name != "lstrip"))
         case "upper": return .string(PyStr.upper(s))
@@ -153,7 +203,7 @@ extension Renderer {
         case "capitalize": return .string(PyStr.capitalize(s))
         case "swapcase": return .string(PyStr.swapcase(s))
         case "startswith", "endswith":
-            let a = try bindArgs(name, args, [], ["prefix", "start", "end"], required: 1)
+            let a = try bindArgs(name, args, [], "prefix,start,end", required: 1)
             var target = s
             if a[1] != nil || a[2] != nil {
                 let sc = Array(s.unicodeScalars)
@@ -179,24 +229,24 @@ extension Renderer {
             }
             return .bool(false)
         case "split", "rsplit":
-            let a = try bindArgs(name, args, kw, ["sep", "maxsplit"])
+            let a = try bindArgs(name, args, kw, "sep,maxsplit")
             let sep = try strArg(a[0], name)
             if let sep, sep.isEmpty { throw .runtime("empty separator") }
             let maxsplit = try intArg(a[1], name, default: -1)
             let parts = name == "split" ? PyStr.split(s, sep: sep, maxsplit: maxsplit) : PyStr.rsplit(s, sep: sep, maxsplit: maxsplit)
             return .list(ListRef(parts.map { markup ? .markup($0) : .string($0) }))
         case "splitlines":
-            let a = try bindArgs(name, args, kw, ["keepends"])
+            let a = try bindArgs(name, args, kw, "keepends")
             let keep = try a[0].map { v throws(TemplateError) in try Ops.truthy(v) } ?? false
             return .list(ListRef(PyStr.splitlines(s, keepends: keep).map { markup ? .markup($0) : .string($0) }))
         case "replace":
-            let a = try bindArgs(name, args, kw, ["old", "new", "count"], required: 2)
+            let a = try bindArgs(name, args, kw, "old,new,count", required: 2)
             guard let old = a[0]!.stringValue else { throw .type("replace() argument 1 must be str, not \(a[0]!.typeName)") }
             guard var new = a[1]!.stringValue else { throw .type("replace() argument 2 must be str, not \(a[1]!.typeName)") }
             if markup, case .string = a[1]! { new = Escape.html(new) }
             return .string(PyStr.replace(s, old, new, count: try intArg(a[2], name, default: -1)))
         case "find", "rfind", "index", "rindex", "count":
-            let a = try bindArgs(name, args, [], ["sub", "start", "end"], required: 1)
+            let a = try bindArgs(name, args, [], "sub,start,end", required: 1)
             guard let sub = a[0]!.stringValue else { throw .type("must be str, not \(a[0]!.typeName)") }
             let sc = Array(s.unicodeScalars)
             let st = try a[1].map { v throws(TemplateError) in try intArg(v, name, default: 0) }
@@ -234,7 +284,7 @@ extension Renderer {
         case "isupper": return .bool(PyStr.isUpper(s))
         case "istitle": return .bool(!s.isEmpty && PyStr.title(s) == s && s.unicodeScalars.contains(where: PyChar.isCased))
         case "zfill":
-            let a = try bindArgs(name, args, kw, ["width"], required: 1)
+            let a = try bindArgs(name, args, kw, "width", required: 1)
             let w = try intArg(a[0], name, default: 0)
             let n = PyStr.len(s)
             if w <= n { return .string(s) }
@@ -243,7 +293,7 @@ extension Renderer {
             if let f = sc.first, f == "+" || f == "-" { sign = [f]; sc.removeFirst() }
             return .string(PyStr.make(sign + Array(repeating: "0", count: w - n) + sc))
         case "center", "ljust", "rjust":
-            let a = try bindArgs(name, args, [], ["width", "fillchar"], required: 1)
+            let a = try bindArgs(name, args, [], "width,fillchar", required: 1)
             let w = try intArg(a[0], name, default: 0)
             var fill: Unicode.Scalar = " "
             if let f = a[1] {
@@ -279,7 +329,7 @@ extension Renderer {
         }
     }
 
-    private func listMethod(_ l: ListRef, _ name: String, _ args: [Value], _ kw: [(String, Value)]) throws(TemplateError) -> Value {
+    private func listMethod(_ l: ListRef, _ name: String, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
         switch name {
         case "append":
             guard args.count == 1, kw.isEmpty else { throw .type("list.append() takes exactly one argument (\(args.count) given)") }
@@ -315,7 +365,7 @@ extension Renderer {
             l.items.reverse()
             return .none
         case "sort":
-            let a = try bindArgs("sort", [], kw, ["key", "reverse"])
+            let a = try bindArgs("sort", [], kw, "key,reverse")
             if a[0] != nil, case .none = a[0]! {} else if a[0] != nil { throw .runtime("list.sort(key=...) is not supported") }
             let rev = try a[1].map { v throws(TemplateError) in try Ops.truthy(v) } ?? false
             l.items = try Sorting.sorted(l.items, reverse: rev) { x throws(TemplateError) in x }
@@ -330,7 +380,7 @@ extension Renderer {
         }
     }
 
-    private func dictMethod(_ d: DictRef, _ name: String, _ args: [Value], _ kw: [(String, Value)]) throws(TemplateError) -> Value {
+    private func dictMethod(_ d: DictRef, _ name: String, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
         switch name {
         case "items":
             guard args.isEmpty else { throw .type("dict.items() takes no arguments (\(args.count) given)") }
@@ -376,7 +426,7 @@ extension Renderer {
                     }
                 }
             }
-            for (k, v) in kw { d.set(.string(k), v) }
+            for a in kw { d.set(.string(a.name), a.value) }
             return .none
         case "copy":
             return .dict(d.copy())
@@ -396,7 +446,7 @@ extension Renderer {
 
     // MARK: globals
 
-    func callBuiltin(_ b: Builtin, _ args: [Value], _ kw: [(String, Value)]) throws(TemplateError) -> Value {
+    func callBuiltin(_ b: Builtin, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
         switch b {
         case .range:
             if !kw.isEmpty { throw .type("range() takes no keyword arguments") }
@@ -418,12 +468,12 @@ extension Renderer {
                 throw .type(ints.isEmpty ? "range expected at least 1 argument, got 0" : "range expected at most 3 arguments, got \(ints.count)")
             }
         case .dict, .namespace:
-            let d = DictRef()
+            let d = DictRef(capacity: kw.count)
             if args.count > 1 { throw .type("dict expected at most 1 argument, got \(args.count)") }
             if let a = args.first {
                 switch a {
                 case .dict(let o): for i in 0..<o.count { d.set(o.keys[i], o.values[i]) }
-                case .namespace(let ns): throw .type("'Namespace' object is not iterable") ; _ = ns
+                case .namespace: throw .type("'Namespace' object is not iterable")
                 default:
                     for pair in try Ops.iterate(a) {
                         let kv: [Value]
@@ -439,12 +489,12 @@ extension Renderer {
                     }
                 }
             }
-            for (k, v) in kw { d.set(.string(k), v) }
+            for a in kw { d.set(.string(a.name), a.value) }
             return b == .dict ? .dict(d) : .namespace(NamespaceRef(d))
         case .cycler:
             return .cycler(CyclerRef(args))
         case .joiner:
-            let a = try bindArgs("joiner", args, kw, ["sep"])
+            let a = try bindArgs("joiner", args, kw, "sep")
             return .joiner(JoinerRef(try a[0].map { v throws(TemplateError) in try v.str() } ?? ", "))
         case .lipsum:
             throw .runtime("lipsum() is not supported (its output is random)")

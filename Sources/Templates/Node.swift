@@ -161,6 +161,8 @@ struct IfBranch: Sendable {
 indirect enum Stmt: Sendable {
     case text(String)
     case output(Expr, Int)
+    /// `{{ expr }}` Jinja2's optimizer evaluates at compile time (lookup errors become undefined).
+    case constOutput(Expr, Int)
     case ifStmt([IfBranch], else: [Stmt])
     case forLoop(ForNode)
     case assign(Target, Expr, Int)
@@ -173,4 +175,6 @@ indirect enum Stmt: Sendable {
     case block(String, [Stmt], scoped: Bool)
     /// Statements that parse but cannot run without a loader (include/import/extends).
     case fail(TemplateError.Kind, String, Int)
+    /// Frame prologue: names Jinja2 treats as `missing` until assigned (see Scoping.swift).
+    case declareUndefined([Int])
 }

@@ -66,6 +66,8 @@ enum Ops {
 
     /// Python `a == b`. StrictUndefined raises; plain Undefined equals only other Undefineds.
     static func equals(_ a: Value, _ b: Value) throws(TemplateError) -> Bool {
+        if case .string(let x) = a, case .string(let y) = b { return PyStr.equal(x, y) }
+        if case .int(let x) = a, case .int(let y) = b { return x == y }
         switch (a, b) {
         case (.undefined(let u), _) where u.strict: throw u.error
         case (_, .undefined(let u)) where u.strict: throw u.error
@@ -231,6 +233,12 @@ enum Ops {
     }
 
     static func binary(_ op: BinaryOp, _ a: Value, _ b: Value, limit: Int) throws(TemplateError) -> Value {
+        // `'fmt' % x` is handled by str.__mod__ even when x is Undefined.
+        if op == .mod, a.stringValue != nil, !a.isUndefined {
+            let r = try PyFormat.percent(a.stringValue!, b)
+            if case .markup = a { return .markup(r) }
+            return .string(r)
+        }
         if let e = undefinedError(a, b) { throw e }
         switch op {
         case .add: return try add(a, b)
@@ -363,6 +371,7 @@ enum Ops {
     }
 
     static func add(_ a: Value, _ b: Value) throws(TemplateError) -> Value {
+        if let e = undefinedError(a, b) { throw e }
         switch (a, b) {
         case (.string(let x), .string(let y)): return .string(x + y)
         case (.markup(let x), .string(let y)): return .markup(x + Escape.html(y))
@@ -461,7 +470,6 @@ enum Ops {
         switch container {
         case .string(let s), .markup(let s):
             guard let n = item.stringValue else {
-                if case .undefined(let u) = item { if u.strict { throw u.error } }
                 throw .type("'in <string>' requires string as left operand, not \(item.typeName)")
             }
             return PyStr.contains(s, n)

@@ -87,7 +87,7 @@ struct Parser {
     mutating func parseTemplate() throws(TemplateError) -> [Stmt] {
         let body = try subparse(nil)
         try Validator(names: names).check(body)
-        return body
+        return ScopeAnalyzer.annotate(body)
     }
 
     /// Parses until one of `endTokens` is found as the first name inside `{% %}`; leaves
@@ -109,7 +109,7 @@ struct Parser {
                 let expr = try parseTuple(withCondExpr: true)
                 guard case .variableEnd = current.kind else { throw unexpected(expected: "'end of print statement'") }
                 advance()
-                body.append(.output(expr, tok.offset))
+                body.append(Parser.foldConstantOutput(expr, tok.offset))
             case .blockBegin:
                 advance()
                 if let endTokens, let n = current.nameValue, endTokens.contains(n) { return body }
@@ -118,6 +118,21 @@ struct Parser {
             default:
                 throw fail("internal parsing error", tok.offset)
             }
+        }
+    }
+
+    /// `{{ 'literal' }}` prints the same text every time; emit it as template data
+    /// (Jinja2's optimizer does the same constant folding).
+    static func foldConstantOutput(_ expr: Expr, _ offset: Int) -> Stmt {
+        guard case .literal(let l) = expr else {
+            return Scan.isConstant(expr) ? .constOutput(expr, offset) : .output(expr, offset)
+        }
+        switch l {
+        case .string(let s): return .text(s)
+        case .int(let i): return .text(String(i))
+        case .float(let d): return .text(PyRepr.float(d))
+        case .bool(let b): return .text(b ? "True" : "False")
+        case .none: return .text("None")
         }
     }
 
@@ -431,6 +446,23 @@ enum Scan {
         }
     }
 
+    /// Expressions Jinja2's optimizer can fold at compile time (a conservative subset).
+    static func isConstant(_ e: Expr) -> Bool {
+        switch e {
+        case .literal: return true
+        case .list(let xs), .tuple(let xs), .concat(let xs): return xs.allSatisfy(isConstant)
+        case .dict(let pairs): return pairs.allSatisfy { isConstant($0.0) && isConstant($0.1) }
+        case .neg(let x), .pos(let x), .not(let x): return isConstant(x)
+        case .binary(_, let a, let b): return isConstant(a) && isConstant(b)
+        case .getitem(let o, let k): return isConstant(o) && isConstant(k)
+        case .getattr(let o, _): return isConstant(o)
+        case .slice(let a, let b, let c): return [a, b, c].allSatisfy { $0 == nil || isConstant($0!) }
+        case .compare(let a, let ops): return isConstant(a) && ops.allSatisfy { isConstant($0.1) }
+        case .and(let a, let b), .or(let a, let b): return isConstant(a) && isConstant(b)
+        default: return false
+        }
+    }
+
     /// Whether `name` is loaded anywhere inside `stmts` (like Jinja2's find_undeclared, conservatively).
     static func mentions(_ stmts: [Stmt], name: String, names: [String]) -> Bool {
         guard let id = names.firstIndex(of: name) else { return false }
@@ -464,8 +496,8 @@ enum Scan {
 
     static func walk(_ s: Stmt, _ visit: (Expr) -> Void) {
         switch s {
-        case .text, .fail: break
-        case .output(let e, _): walk(e, visit)
+        case .text, .fail, .declareUndefined: break
+        case .output(let e, _), .constOutput(let e, _): walk(e, visit)
         case .ifStmt(let branches, let els):
             for b in branches { walk(b.test, visit); walk(b.body, visit) }
             walk(els, visit)
@@ -551,8 +583,8 @@ struct Validator {
 
     private func check(_ s: Stmt, soft: Bool) throws(TemplateError) {
         switch s {
-        case .text, .fail: break
-        case .output(let e, _): try check(e, soft: soft)
+        case .text, .fail, .declareUndefined: break
+        case .output(let e, _), .constOutput(let e, _): try check(e, soft: soft)
         case .ifStmt(let branches, let els):
             for b in branches {
                 try check(b.test, soft: true)

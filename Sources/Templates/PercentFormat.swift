@@ -5,7 +5,8 @@ enum PyFormat {
         var mapping: Value? = nil
         switch args {
         case .tuple(let t): argList = t
-        case .dict, .list, .range:
+        case .dict, .list, .range, .undefined:
+            // Anything with __getitem__ counts as a mapping for CPython's `%`.
             argList = [args]
             mapping = args
         default: argList = [args]
@@ -36,7 +37,11 @@ enum PyFormat {
                 }
                 if depth > 0 { throw .runtime("incomplete format key") }
                 let key = PyStr.make(f[(i + 1)..<(j - 1)])
-                guard case .dict(let d) = m, let v = d.get(string: key) else { throw .runtime("KeyError: \(PyRepr.string(key))") }
+                if case .undefined(let u) = m { throw u.error }
+                guard case .dict(let d) = m else {
+                    throw .type("\(m.typeName) indices must be integers or slices, not str")
+                }
+                guard let v = d.get(string: key) else { throw .runtime("KeyError: \(PyRepr.string(key))") }
                 keyed = v
                 usedMapping = true
                 i = j
@@ -104,7 +109,8 @@ enum PyFormat {
                     if d.isNaN { throw .runtime("cannot convert float NaN to integer") }
                     guard let t = Int(exactly: d.rounded(.towardZero)) else { throw .runtime("cannot convert float infinity to integer") }
                     iv = t
-                case .undefined(let u): throw u.error
+                case .undefined(let u) where !(conv == "x" || conv == "X" || conv == "o"):
+                    throw u.error  // int(Undefined) raises; %x/%o use __index__, a TypeError
                 default:
                     if conv == "x" || conv == "X" || conv == "o" {
                         throw .type("%\(conv) format: an integer is required, not \(arg.typeName)")
@@ -194,7 +200,7 @@ enum PyFormat {
 
 /// Python `str.format` with the format-spec mini language for str, int and float.
 enum PyStrFormat {
-    static func format(_ fmt: String, _ args: [Value], _ kwargs: [(String, Value)], _ r: Renderer) throws(TemplateError) -> String {
+    static func format(_ fmt: String, _ args: [Value], _ kwargs: [KwArg], _ r: Renderer) throws(TemplateError) -> String {
         let f = Array(fmt.unicodeScalars)
         var out = String.UnicodeScalarView()
         var i = 0
@@ -239,8 +245,8 @@ enum PyStrFormat {
                     guard idx < args.count else { throw .runtime("Replacement index \(idx) out of range for positional args tuple") }
                     value = args[idx]
                 } else {
-                    guard let kv = kwargs.first(where: { $0.0 == head }) else { throw .runtime("KeyError: \(PyRepr.string(head))") }
-                    value = kv.1
+                    guard let kv = kwargs.first(where: { $0.name == head }) else { throw .runtime("KeyError: \(PyRepr.string(head))") }
+                    value = kv.value
                 }
                 while k < fs.endIndex {
                     if fs[k] == "." {

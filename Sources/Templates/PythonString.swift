@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Python `str` semantics on Swift strings. Python indexes and measures strings by
 /// code point, so everything here works on Unicode scalars, never on Swift `Character`s.
 enum PyChar {
@@ -144,7 +152,14 @@ enum PyStr {
     /// Exact code-point equality (Swift `==` would apply canonical equivalence).
     @inline(__always)
     static func equal(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
+        let n = a.utf8.count
+        if n != b.utf8.count { return false }
+        if n == 0 { return true }
+        let r = a.utf8.withContiguousStorageIfAvailable { pa in
+            b.utf8.withContiguousStorageIfAvailable { pb in memcmp(pa.baseAddress!, pb.baseAddress!, n) == 0 }
+        }
+        if let r, let r { return r }
+        return a.utf8.elementsEqual(b.utf8)
     }
 
     /// Code-point ordering; UTF-8 byte order equals code-point order.
@@ -211,6 +226,10 @@ enum PyStr {
 
     /// Python `str.strip/lstrip/rstrip(chars=None)`.
     static func strip(_ s: String, chars: String?, left: Bool = true, right: Bool = true) -> String {
+        if chars == nil, let f = s.utf8.first, let l = s.utf8.last, f < 0x80, l < 0x80,
+           !PyChar.isSpace(UInt32(f)) || !left, !PyChar.isSpace(UInt32(l)) || !right {
+            return s  // fast path: nothing to strip
+        }
         let sc = s.unicodeScalars
         let set: Set<UInt32>? = chars.map { Set($0.unicodeScalars.map { $0.value }) }
         func strippable(_ c: Unicode.Scalar) -> Bool {

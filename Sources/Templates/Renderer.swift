@@ -3,8 +3,14 @@
 /// reference to the scope they were defined in, so they see later assignments like
 /// Python closures do.
 final class Scope {
-    var ids: [Int] = []
-    var vals: [Value] = []
+    /// Bindings of this scope as (name id, value) pairs; scopes are tiny, so a linear
+    /// scan over one array beats hashing.
+    struct Binding {
+        var id: Int
+        var value: Value
+    }
+
+    @exclusivity(unchecked) var slots: [Binding] = []
     let parent: Scope?
 
     init(parent: Scope?) {
@@ -15,12 +21,7 @@ final class Scope {
     func find(_ id: Int) -> Value? {
         var s: Scope? = self
         while let sc = s {
-            let ids = sc.ids
-            var i = ids.count - 1
-            while i >= 0 {
-                if ids[i] == id { return sc.vals[i] }
-                i -= 1
-            }
+            for i in sc.slots.indices.reversed() where sc.slots[i].id == id { return sc.slots[i].value }
             s = sc.parent
         }
         return nil
@@ -28,17 +29,16 @@ final class Scope {
 
     @inline(__always)
     func set(_ id: Int, _ v: Value) {
-        if let i = ids.firstIndex(of: id) {
-            vals[i] = v
-        } else {
-            ids.append(id)
-            vals.append(v)
+        for i in slots.indices where slots[i].id == id {
+            slots[i].value = v
+            return
         }
+        if slots.capacity == 0 { slots.reserveCapacity(parent == nil ? 16 : 4) }  // avoid regrowth
+        slots.append(Binding(id: id, value: v))
     }
 
     func reset() {
-        ids.removeAll(keepingCapacity: true)
-        vals.removeAll(keepingCapacity: true)
+        slots.removeAll(keepingCapacity: true)
     }
 }
 
@@ -56,7 +56,7 @@ final class MacroRef {
 /// `revindex`, `last` and `nextitem` are O(1).
 final class LoopRef {
     let items: [Value]
-    var index0 = 0
+    @exclusivity(unchecked) var index0 = 0
     let depth0: Int
     var lastChanged: [Value]? = nil
     let node: ForNode
@@ -93,29 +93,36 @@ final class Renderer {
     let tpl: CompiledTemplate
     let context: [String: TemplateValue]
     let strict: Bool
-    var globals: [Value?]
-    var out = ""
-    var written = 0
+    /// Output as UTF-8 bytes: appending bytes is cheaper than `String.append`.
+    @exclusivity(unchecked) var out: [UInt8] = []
+    @exclusivity(unchecked) var written = 0
     let maxOutput: Int
     let maxDepth: Int
-    var depth = 0
+    @exclusivity(unchecked) var depth = 0
     /// Input of a `nil`-input filter: the rendered body of a filter block / set block.
-    var hole: Value = .none
+    @exclusivity(unchecked) var hole: Value = .none
+    /// Jinja2 yields `{% filter %}`/`{% call %}` results without `str()`; a non-string
+    /// only fails when the output is joined at the end of the enclosing buffer, after
+    /// everything else in it rendered. Recorded here, thrown at that point.
+    @exclusivity(unchecked) var pendingJoinError: TemplateError? = nil
+    /// Set while evaluating an output expression Jinja2 would constant-fold.
+    @exclusivity(unchecked) var foldingConstant = false
     let root = Scope(parent: nil)
 
     init(_ tpl: CompiledTemplate, _ context: [String: TemplateValue]) {
         self.tpl = tpl
         self.context = context
         self.strict = tpl.options.strictUndefined
-        self.globals = Array(repeating: nil, count: tpl.names.count)
         self.maxOutput = tpl.options.maxOutputSize
         self.maxDepth = tpl.options.maxRecursionDepth
     }
 
     func run() throws(TemplateError) -> String {
         out.reserveCapacity(min(tpl.source.count + 256, 1 << 16))
+        defer { out = [] }
         try exec(tpl.body, root)
-        return out
+        if let e = pendingJoinError { throw e }
+        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: output
@@ -124,7 +131,7 @@ final class Renderer {
     func write(_ s: String) throws(TemplateError) {
         written &+= s.utf8.count
         if written > maxOutput { throw .limit("output size limit of \(maxOutput) bytes exceeded") }
-        out.append(s)
+        out.append(contentsOf: s.utf8)
     }
 
     @inline(__always)
@@ -138,11 +145,25 @@ final class Renderer {
     /// Renders into a fresh buffer (macro bodies, set/filter/call blocks).
     func capture(_ stmts: [Stmt], _ scope: Scope) throws(TemplateError) -> String {
         let saved = out
-        out = ""
+        let savedPending = pendingJoinError
+        out = []
+        pendingJoinError = nil
         try exec(stmts, scope)
-        let result = out
+        if let e = pendingJoinError { throw e }
+        let result = String(decoding: out, as: UTF8.self)
         out = saved
+        pendingJoinError = savedPending
         return result
+    }
+
+    /// Writes a value Jinja2 yields without `str()` (see `pendingJoinError`).
+    func writeRaw(_ v: Value, _ offset: Int) throws(TemplateError) {
+        if let s = v.stringValue { return try write(s) }
+        if pendingJoinError == nil {
+            var e = TemplateError.type("sequence item: expected str instance, \(v.typeName) found")
+            e.sourceOffset = offset
+            pendingJoinError = e
+        }
     }
 
     func enterCall() throws(TemplateError) {
@@ -168,61 +189,84 @@ final class Renderer {
             case .output(let e, let off):
                 do { try writeValue(try eval(e, scope)) } catch { throw located(error, off) }
             case .ifStmt(let branches, let els):
-                var done = false
-                for b in branches {
-                    let ok: Bool
-                    do { ok = try Ops.truthy(try eval(b.test, scope)) } catch { throw located(error, b.offset) }
-                    if ok {
-                        try exec(b.body, scope)
-                        done = true
-                        break
-                    }
-                }
-                if !done { try exec(els, scope) }
+                try execIf(branches, els, scope)
             case .forLoop(let f):
                 let items: [Value]
                 do { items = try Ops.iterate(try eval(f.iter, scope)) } catch { throw located(error, f.offset) }
                 try runLoop(f, items, scope, depth0: 0)
             case .assign(let target, let e, let off):
                 do { try bind(target, try eval(e, scope), scope) } catch { throw located(error, off) }
-            case .assignBlock(let target, let filter, let body, let off):
-                let text = try capture(body, Scope(parent: scope))
-                do {
-                    var v = Value.string(text)
-                    if let filter { v = try withHole(v) { () throws(TemplateError) -> Value in try eval(filter, scope) } }
-                    try bind(target, v, scope)
-                } catch { throw located(error, off) }
-            case .macro(let id, let def):
-                scope.set(id, .macro(MacroRef(def, scope)))
-            case .callBlock(let def, let call, let off):
-                do {
-                    guard case .call(let fexpr, let args, _) = call else { break }
-                    let callee = try eval(fexpr, scope)
-                    var (pos, kw) = try evalArgs(args, scope)
-                    kw.append(("caller", .macro(MacroRef(def, scope))))
-                    try writeValue(try callValue(callee, pos, kw))
-                } catch { throw located(error, off) }
-            case .filterBlock(let filter, let body, let off):
-                let text = try capture(body, Scope(parent: scope))
-                do {
-                    let v = try withHole(.string(text)) { () throws(TemplateError) -> Value in try eval(filter, scope) }
-                    try writeValue(v)
-                } catch { throw located(error, off) }
-            case .with(let pairs, let body, let off):
-                let inner = Scope(parent: scope)
-                do {
-                    var values: [Value] = []
-                    for (_, e) in pairs { values.append(try eval(e, scope)) }
-                    for (i, (t, _)) in pairs.enumerated() { try bind(t, values[i], inner) }
-                } catch { throw located(error, off) }
-                try exec(body, inner)
-            case .block(_, let body, let scoped):
-                try exec(body, Scope(parent: scoped ? scope : root))
-            case .fail(let kind, let msg, let off):
-                var e = TemplateError(kind: kind, message: msg)
-                e.sourceOffset = off
-                throw e
+            default:
+                try execOther(s, scope)
             }
+        }
+    }
+
+    @inline(never)
+    func execIf(_ branches: [IfBranch], _ els: [Stmt], _ scope: Scope) throws(TemplateError) {
+        for b in branches {
+            let ok: Bool
+            do { ok = try Ops.truthy(try eval(b.test, scope)) } catch { throw located(error, b.offset) }
+            if ok { return try exec(b.body, scope) }
+        }
+        try exec(els, scope)
+    }
+
+    /// Less frequent statements, kept out of `exec` so its hot loop stays small.
+    @inline(never)
+    func execOther(_ s: Stmt, _ scope: Scope) throws(TemplateError) {
+        switch s {
+        case .assignBlock(let target, let filter, let body, let off):
+            let text = try capture(body, Scope(parent: scope))
+            do {
+                var v = Value.string(text)
+                if let filter { v = try withHole(v) { () throws(TemplateError) -> Value in try eval(filter, scope) } }
+                try bind(target, v, scope)
+            } catch { throw located(error, off) }
+        case .macro(let id, let def):
+            scope.set(id, .macro(MacroRef(def, scope)))
+        case .callBlock(let def, let call, let off):
+            do {
+                guard case .call(let fexpr, let args, _) = call else { return }
+                let callee = try eval(fexpr, scope)
+                var (pos, kw) = try evalArgs(args, scope)
+                kw.append(KwArg(name: "caller", value: .macro(MacroRef(def, scope))))
+                try writeRaw(try callValue(callee, pos, kw), off)
+            } catch { throw located(error, off) }
+        case .filterBlock(let filter, let body, let off):
+            let text = try capture(body, Scope(parent: scope))
+            do {
+                let v = try withHole(.string(text)) { () throws(TemplateError) -> Value in try eval(filter, scope) }
+                try writeRaw(v, off)
+            } catch { throw located(error, off) }
+        case .with(let pairs, let body, let off):
+            let inner = Scope(parent: scope)
+            do {
+                var values: [Value] = []
+                for (_, e) in pairs { values.append(try eval(e, scope)) }
+                for (i, (t, _)) in pairs.enumerated() { try bind(t, values[i], inner) }
+            } catch { throw located(error, off) }
+            try exec(body, inner)
+        case .block(_, let body, let scoped):
+            try exec(body, Scope(parent: scoped ? scope : root))
+        case .fail(let kind, let msg, let off):
+            var e = TemplateError(kind: kind, message: msg)
+            e.sourceOffset = off
+            throw e
+        case .constOutput(let e, let off):
+            // Compile-time folding only sticks when it succeeds; otherwise Jinja2 evaluates
+            // the expression at runtime (constant expressions have no side effects).
+            foldingConstant = true
+            var folded: Value? = nil
+            do { folded = try eval(e, scope) } catch { folded = nil }
+            foldingConstant = false
+            do {
+                if let folded { try writeValue(folded) } else { try writeValue(try eval(e, scope)) }
+            } catch { throw located(error, off) }
+        case .declareUndefined(let ids):
+            for id in ids { scope.set(id, .undefined(UndefinedInfo(name: tpl.names[id], strict: strict))) }
+        default:
+            try exec([s], scope)
         }
     }
 
@@ -238,6 +282,7 @@ final class Renderer {
         if let test = f.filter {
             let ts = Scope(parent: outer)
             var kept: [Value] = []
+            kept.reserveCapacity(items.count)
             for item in items {
                 ts.reset()
                 do {
@@ -295,8 +340,9 @@ final class Renderer {
         return global(id)
     }
 
+    /// Resolves a name from the render context or Jinja2's default globals; the result
+    /// is cached in the root scope (a top-level `set` would shadow it there anyway).
     func global(_ id: Int) -> Value {
-        if let v = globals[id] { return v }
         let name = tpl.names[id]
         let v: Value
         if let tv = context[name] {
@@ -312,8 +358,35 @@ final class Renderer {
             default: v = .undefined(UndefinedInfo(name: name, strict: strict))
             }
         }
-        globals[id] = v
+        root.set(id, v)
         return v
+    }
+
+    /// `ctx_var[key]` where `ctx_var` is still untouched context data and the element is a
+    /// scalar: read it straight from the `TemplateValue` instead of converting the whole
+    /// container (nothing can have mutated it yet, so this is observably identical).
+    func contextScalar(_ id: Int, _ k: Expr) throws(TemplateError) -> Value? {
+        guard let tv = context[tpl.names[id]] else { return nil }
+        let elem: TemplateValue?
+        switch tv {
+        case .array(let a):
+            guard case .literal(.int(let i)) = k else { return nil }
+            let j = i < 0 ? i + a.count : i
+            elem = j >= 0 && j < a.count ? a[j] : nil
+        case .dictionary(let d):
+            guard case .literal(.string(let s)) = k else { return nil }
+            elem = d[s]
+        default:
+            return nil
+        }
+        switch elem {
+        case .string(let s)?: return .string(s)
+        case .int(let i)?: return .int(i)
+        case .double(let d)?: return .float(d)
+        case .bool(let b)?: return .bool(b)
+        case .null?: return Value.none
+        default: return nil
+        }
     }
 
     func undefined(hint: String? = nil, name: String? = nil) -> Value {
@@ -337,47 +410,16 @@ final class Renderer {
         case .getattr(let o, let name):
             return try getattr(try eval(o, scope), name)
         case .getitem(let o, let k):
-            let obj = try eval(o, scope)
-            if case .slice(let a, let b, let c) = k {
-                return try slice(obj, try a.map { x throws(TemplateError) in try eval(x, scope) },
-                                 try b.map { x throws(TemplateError) in try eval(x, scope) },
-                                 try c.map { x throws(TemplateError) in try eval(x, scope) })
-            }
-            return try getitem(obj, try eval(k, scope))
+            return try evalGetitem(o, k, scope)
         case .filter(let input, let fc):
             let v = try input.map { x throws(TemplateError) in try eval(x, scope) } ?? hole
             return try applyFilter(fc, v, scope)
         case .test(let input, let tc):
             return .bool(try applyTest(tc, try eval(input, scope), scope))
         case .call(let fexpr, let args, _):
-            if case .getattr(let oexpr, let name) = fexpr {
-                let obj = try eval(oexpr, scope)
-                let (pos, kw) = try evalArgs(args, scope)
-                if let r = try callMethod(obj, name, pos, kw) { return r }
-                return try callValue(try getattr(obj, name), pos, kw)
-            }
-            let callee = try eval(fexpr, scope)
-            let (pos, kw) = try evalArgs(args, scope)
-            return try callValue(callee, pos, kw)
+            return try evalCall(fexpr, args, scope)
         case .compare(let first, let ops):
-            var left = try eval(first, scope)
-            for (op, rexpr) in ops {
-                let right = try eval(rexpr, scope)
-                let r: Bool
-                switch op {
-                case .eq: r = try Ops.equals(left, right)
-                case .ne: r = !(try Ops.equals(left, right))
-                case .lt: r = try Ops.compare(.lt, left, right)
-                case .lteq: r = try Ops.compare(.le, left, right)
-                case .gt: r = try Ops.compare(.gt, left, right)
-                case .gteq: r = try Ops.compare(.ge, left, right)
-                case .in: r = try Ops.contains(right, left)
-                case .notin: r = !(try Ops.contains(right, left))
-                }
-                if !r { return .bool(false) }
-                left = right
-            }
-            return .bool(true)
+            return try evalCompare(first, ops, scope)
         case .and(let a, let b):
             let l = try eval(a, scope)
             if !(try Ops.truthy(l)) { return l }
@@ -389,10 +431,96 @@ final class Renderer {
         case .not(let x):
             return .bool(!(try Ops.truthy(try eval(x, scope))))
         case .binary(let op, let a, let b):
-            return try Ops.binary(op, try eval(a, scope), try eval(b, scope), limit: maxOutput)
+            return try evalBinary(op, a, b, scope)
+        default:
+            return try evalOther(e, scope)
+        }
+    }
+
+    @inline(never)
+    func evalGetitem(_ o: Expr, _ k: Expr, _ scope: Scope) throws(TemplateError) -> Value {
+        let obj: Value
+        if case .name(let id) = o {
+            if let v = scope.find(id) {
+                obj = v
+            } else {
+                if let v = try contextScalar(id, k) { return v }
+                obj = global(id)
+            }
+        } else {
+            obj = try eval(o, scope)
+        }
+        // Fast path for the ubiquitous `message['role']`.
+        if case .literal(.string(let key)) = k, case .dict(let d) = obj, let v = d.get(string: key) { return v }
+        if case .slice(let a, let b, let c) = k {
+            // Jinja2 compiles slicing to a plain Python subscript (errors propagate) unless
+            // the optimizer folds a constant expression through Environment.getitem.
+            let constant = foldingConstant
+            return try slice(obj, try a.map { x throws(TemplateError) in try eval(x, scope) },
+                             try b.map { x throws(TemplateError) in try eval(x, scope) },
+                             try c.map { x throws(TemplateError) in try eval(x, scope) }, constant: constant)
+        }
+        return try getitem(obj, try eval(k, scope))
+    }
+
+    @inline(never)
+    func evalCall(_ fexpr: Expr, _ args: CallArgs, _ scope: Scope) throws(TemplateError) -> Value {
+        if case .getattr(let oexpr, let name) = fexpr {
+            let obj = try eval(oexpr, scope)
+            let (pos, kw) = try evalArgs(args, scope)
+            if let r = try callMethod(obj, name, pos, kw) { return r }
+            return try callValue(try getattr(obj, name), pos, kw)
+        }
+        let callee = try eval(fexpr, scope)
+        let (pos, kw) = try evalArgs(args, scope)
+        return try callValue(callee, pos, kw)
+    }
+
+    @inline(never)
+    func evalCompare(_ first: Expr, _ ops: [(CompareOp, Expr)], _ scope: Scope) throws(TemplateError) -> Value {
+        var left = try eval(first, scope)
+        for (op, rexpr) in ops {
+            let right = try eval(rexpr, scope)
+            let r: Bool
+            switch op {
+            case .eq: r = try Ops.equals(left, right)
+            case .ne: r = !(try Ops.equals(left, right))
+            case .lt: r = try Ops.compare(.lt, left, right)
+            case .lteq: r = try Ops.compare(.le, left, right)
+            case .gt: r = try Ops.compare(.gt, left, right)
+            case .gteq: r = try Ops.compare(.ge, left, right)
+            case .in: r = try Ops.contains(right, left)
+            case .notin: r = !(try Ops.contains(right, left))
+            }
+            if !r { return .bool(false) }
+            left = right
+        }
+        return .bool(true)
+    }
+
+    @inline(never)
+    func evalBinary(_ op: BinaryOp, _ a: Expr, _ b: Expr, _ scope: Scope) throws(TemplateError) -> Value {
+        var l = try eval(a, scope)
+        let r = try eval(b, scope)
+        if op == .add, case .string(var s) = l, case .string(let t) = r {
+            // Chains like `'<a>' + x + '</a>'` append in place instead of copying each step.
+            l = .none
+            s += t
+            return .string(s)
+        }
+        return try Ops.binary(op, l, r, limit: maxOutput)
+    }
+
+    @inline(never)
+    func evalOther(_ e: Expr, _ scope: Scope) throws(TemplateError) -> Value {
+        switch e {
         case .concat(let parts):
+            // Python builds the tuple of operands before converting any of them.
+            var values: [Value] = []
+            values.reserveCapacity(parts.count)
+            for p in parts { values.append(try eval(p, scope)) }
             var s = ""
-            for p in parts { s += try eval(p, scope).str() }
+            for v in values { s += try v.str() }
             return .string(s)
         case .cond(let test, let then, let els):
             if try Ops.truthy(try eval(test, scope)) { return try eval(then, scope) }
@@ -413,7 +541,7 @@ final class Renderer {
             for x in xs { items.append(try eval(x, scope)) }
             return .tuple(items)
         case .dict(let pairs):
-            let d = DictRef()
+            let d = DictRef(capacity: pairs.count)
             for (k, v) in pairs {
                 let key = try eval(k, scope)
                 try Ops.checkHashable(key)
@@ -422,15 +550,18 @@ final class Renderer {
             return .dict(d)
         case .slice:
             throw .runtime("slice outside of subscript")
+        default:
+            return try eval(e, scope)
         }
     }
 
-    func evalArgs(_ args: CallArgs, _ scope: Scope) throws(TemplateError) -> ([Value], [(String, Value)]) {
+    func evalArgs(_ args: CallArgs, _ scope: Scope) throws(TemplateError) -> ([Value], [KwArg]) {
         var pos: [Value] = []
         pos.reserveCapacity(args.args.count)
         for a in args.args { pos.append(try eval(a, scope)) }
-        var kw: [(String, Value)] = []
-        for k in args.kwargs { kw.append((k.name, try eval(k.value, scope))) }
+        var kw: [KwArg] = []
+        if !args.kwargs.isEmpty { kw.reserveCapacity(args.kwargs.count) }
+        for k in args.kwargs { kw.append(KwArg(name: k.name, value: try eval(k.value, scope))) }
         if let d = args.dynArgs {
             pos.append(contentsOf: try Ops.iterate(try eval(d, scope)))
         }
@@ -441,8 +572,8 @@ final class Renderer {
             }
             for i in 0..<dict.count {
                 guard let key = dict.keys[i].stringValue else { throw .type("keywords must be strings") }
-                if kw.contains(where: { $0.0 == key }) { throw .type("got multiple values for keyword argument '\(key)'") }
-                kw.append((key, dict.values[i]))
+                if kw.contains(where: { $0.name == key }) { throw .type("got multiple values for keyword argument '\(key)'") }
+                kw.append(KwArg(name: key, value: dict.values[i]))
             }
         }
         return (pos, kw)
@@ -473,6 +604,9 @@ final class Renderer {
             case "next", "reset": return .method(BoundMethod(obj, name))
             default: return nil
             }
+        case .tuple(let t) where t.count == 2 && (name == "grouper" || name == "list"):
+            // `groupby` yields `_GroupTuple(grouper, list)` named tuples.
+            return name == "grouper" ? t[0] : t[1]
         case .range(let r):
             switch name {
             case "start": return .int(r.start)
@@ -488,6 +622,18 @@ final class Renderer {
     }
 
     func loopAttribute(_ l: LoopRef, _ name: String) -> Value? {
+        switch name.utf8.count {
+        case 4:
+            if name == "last" { return .bool(l.index0 == l.items.count - 1) }
+        case 5:
+            if name == "index" { return .int(l.index0 + 1) }
+            if name == "first" { return .bool(l.index0 == 0) }
+        case 6:
+            if name == "index0" { return .int(l.index0) }
+            if name == "length" { return .int(l.items.count) }
+        default:
+            break
+        }
         switch name {
         case "index": return .int(l.index0 + 1)
         case "index0": return .int(l.index0)
@@ -519,8 +665,8 @@ final class Renderer {
             }
             return d.get(key)
         case .list(let l):
-            guard let i = index(key, l.items.count) else { return nil }
-            return l.items[i]
+            guard let i = index(key, l.count) else { return nil }
+            return l.element(i)
         case .tuple(let t):
             guard let i = index(key, t.count) else { return nil }
             return t[i]
@@ -574,8 +720,15 @@ final class Renderer {
         return .undefined(UndefinedInfo(name: key.repr(), owner: obj.objectTypeRepr, itemKey: key.repr(), strict: strict))
     }
 
-    func slice(_ obj: Value, _ a: Value?, _ b: Value?, _ c: Value?) throws(TemplateError) -> Value {
+    func slice(_ obj: Value, _ a: Value?, _ b: Value?, _ c: Value?, constant: Bool = false) throws(TemplateError) -> Value {
         if case .undefined(let u) = obj { throw u.error }
+        if !constant {
+            switch obj {
+            case .list, .tuple, .string, .markup, .range: break
+            case .dict: throw .type("unhashable type: 'slice'")
+            default: throw .type("'\(obj.typeName)' object is not subscriptable")
+            }
+        }
         func part(_ v: Value?) -> Int?? {
             guard let v else { return .some(nil) }
             if case .none = v { return .some(nil) }
@@ -583,6 +736,7 @@ final class Renderer {
             return nil
         }
         guard let start = part(a), let stop = part(b), let stepOpt = part(c) else {
+            if !constant { throw .type("slice indices must be integers or None or have an __index__ method") }
             // TypeError from slice indices is swallowed by Environment.getitem.
             return .undefined(UndefinedInfo(name: "slice", owner: obj.objectTypeRepr, strict: strict))
         }
@@ -615,7 +769,7 @@ final class Renderer {
 
     // MARK: calls
 
-    func callValue(_ callee: Value, _ args: [Value], _ kwargs: [(String, Value)]) throws(TemplateError) -> Value {
+    func callValue(_ callee: Value, _ args: [Value], _ kwargs: [KwArg]) throws(TemplateError) -> Value {
         switch callee {
         case .macro(let m):
             return try callMacro(m, args, kwargs)
@@ -636,7 +790,7 @@ final class Renderer {
         }
     }
 
-    func callMacro(_ m: MacroRef, _ args: [Value], _ kwargs: [(String, Value)]) throws(TemplateError) -> Value {
+    func callMacro(_ m: MacroRef, _ args: [Value], _ kwargs: [KwArg]) throws(TemplateError) -> Value {
         try enterCall()
         defer { depth -= 1 }
         let def = m.def
@@ -647,16 +801,16 @@ final class Renderer {
         for i in 0..<n {
             if i < args.count {
                 s.set(def.params[i], args[i])
-            } else if let k = kw.firstIndex(where: { $0.0 == def.paramNames[i] }) {
-                s.set(def.params[i], kw[k].1)
+            } else if let k = kw.firstIndex(where: { $0.name == def.paramNames[i] }) {
+                s.set(def.params[i], kw[k].value)
                 kw.remove(at: k)
             } else {
                 missing.append(i)
             }
         }
         if def.usesCaller {
-            if let k = kw.firstIndex(where: { $0.0 == "caller" }) {
-                s.set(def.callerID, kw[k].1)
+            if let k = kw.firstIndex(where: { $0.name == "caller" }) {
+                s.set(def.callerID, kw[k].value)
                 kw.remove(at: k)
             } else {
                 s.set(def.callerID, .undefined(UndefinedInfo(name: "caller", hint: "No caller defined", strict: strict)))
@@ -664,13 +818,13 @@ final class Renderer {
         }
         if def.usesKwargs {
             let d = DictRef()
-            for (k, v) in kw { d.set(.string(k), v) }
+            for a in kw { d.set(.string(a.name), a.value) }
             s.set(def.kwargsID, .dict(d))
         } else if let first = kw.first {
-            if kw.contains(where: { $0.0 == "caller" }) {
+            if kw.contains(where: { $0.name == "caller" }) {
                 throw .type("macro '\(def.name)' was invoked with two values for the special caller argument. This is most likely a bug.")
             }
-            throw .type("macro '\(def.name)' takes no keyword argument '\(first.0)'")
+            throw .type("macro '\(def.name)' takes no keyword argument '\(first.name)'")
         }
         if def.usesVarargs {
             s.set(def.varargsID, .tuple(args.count > n ? Array(args[n...]) : []))
@@ -688,7 +842,7 @@ final class Renderer {
         return .string(try capture(def.body, s))
     }
 
-    func callLoop(_ l: LoopRef, _ args: [Value], _ kwargs: [(String, Value)]) throws(TemplateError) -> Value {
+    func callLoop(_ l: LoopRef, _ args: [Value], _ kwargs: [KwArg]) throws(TemplateError) -> Value {
         guard l.node.recursive else {
             throw .type("The loop must have the 'recursive' marker to be called recursively.")
         }
@@ -697,10 +851,14 @@ final class Renderer {
         defer { depth -= 1 }
         let items = try Ops.iterate(args[0])
         let saved = out
-        out = ""
+        let savedPending = pendingJoinError
+        out = []
+        pendingJoinError = nil
         try runLoop(l.node, items, l.outer, depth0: l.depth0 + 1)
-        let r = out
+        if let e = pendingJoinError { throw e }
+        let r = String(decoding: out, as: UTF8.self)
         out = saved
+        pendingJoinError = savedPending
         return .string(r)
     }
 }

@@ -56,10 +56,9 @@ public struct TemplateDictionary: Sendable, Equatable, Sequence, ExpressibleByDi
     }
 }
 
-extension TemplateValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+extension TemplateValue: ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
-    public init(nilLiteral: ()) { self = .null }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(integerLiteral value: Int) { self = .int(value) }
     public init(floatLiteral value: Double) { self = .double(value) }
@@ -115,7 +114,8 @@ extension TemplateValue {
 }
 
 extension Value {
-    /// Converts a context value into the interpreter's representation.
+    /// Converts a context value into the interpreter's representation. Containers are
+    /// wrapped lazily (see `ListRef` / `DictRef`), so this is O(1).
     init(_ tv: TemplateValue) {
         switch tv {
         case .null: self = .none
@@ -123,21 +123,21 @@ extension Value {
         case .int(let i): self = .int(i)
         case .double(let d): self = .float(d)
         case .string(let s): self = .string(s)
-        case .array(let a):
-            var items: [Value] = []
-            items.reserveCapacity(a.count)
-            for x in a { items.append(Value(x)) }
-            self = .list(ListRef(items))
-        case .dictionary(let d):
-            var keys: [Value] = []
-            var vals: [Value] = []
-            keys.reserveCapacity(d.count)
-            vals.reserveCapacity(d.count)
-            for i in 0..<d.count {
-                keys.append(.string(d.keys[i]))
-                vals.append(Value(d.values[i]))
-            }
-            self = .dict(DictRef(keys: keys, values: vals))
+        case .array(let a): self = .list(ListRef(frozen: a))
+        case .dictionary(let d): self = .dict(DictRef(frozen: d))
+        }
+    }
+
+    /// Scalars convert without allocation; nil for containers.
+    @inline(__always)
+    init?(scalar tv: TemplateValue) {
+        switch tv {
+        case .null: self = .none
+        case .bool(let b): self = .bool(b)
+        case .int(let i): self = .int(i)
+        case .double(let d): self = .float(d)
+        case .string(let s): self = .string(s)
+        case .array, .dictionary: return nil
         }
     }
 }

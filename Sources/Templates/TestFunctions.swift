@@ -14,12 +14,12 @@ extension Renderer {
         return try test(id, tc.name, value, args, kw)
     }
 
-    private func one(_ name: String, _ args: [Value], _ kw: [(String, Value)], _ param: String) throws(TemplateError) -> Value {
-        let a = try bindArgs(name, args, kw, [param], required: 1)
+    private func one(_ name: String, _ args: [Value], _ kw: [KwArg], _ param: String) throws(TemplateError) -> Value {
+        let a = try bindArgs(name, args, kw, param, required: 1)
         return a[0]!
     }
 
-    func test(_ id: TestID, _ name: String, _ value: Value, _ args: [Value], _ kw: [(String, Value)]) throws(TemplateError) -> Bool {
+    func test(_ id: TestID, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Bool {
         switch id {
         case .defined: return !value.isUndefined
         case .undefined: return value.isUndefined

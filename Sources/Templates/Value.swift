@@ -81,43 +81,151 @@ enum Value {
     }
 }
 
+/// Python list. Lists coming from the render context start "frozen": they keep the
+/// caller's `[TemplateValue]` and are converted element by element only when first
+/// needed, so rendering does not pay for converting (and later freeing) data it never
+/// touches. Any mutation or whole-list access thaws them into plain storage.
 final class ListRef {
-    var items: [Value]
-    init(_ items: [Value]) { self.items = items }
+    @exclusivity(unchecked) private var storage: [Value]
+    @exclusivity(unchecked) private var frozen: [TemplateValue]?
+
+    init(_ items: [Value]) {
+        storage = items
+        frozen = nil
+    }
+
+    init(frozen: [TemplateValue]) {
+        storage = []
+        self.frozen = frozen
+    }
+
+    @inline(__always)
+    private func thaw() {
+        guard let f = frozen else { return }
+        var out: [Value] = []
+        out.reserveCapacity(f.count)
+        for x in f { out.append(Value(x)) }
+        storage = out
+        frozen = nil
+    }
+
+    var items: [Value] {
+        get {
+            thaw()
+            return storage
+        }
+        _modify {
+            thaw()
+            yield &storage
+        }
+    }
+
+    var count: Int { frozen?.count ?? storage.count }
+
+    /// Element access that avoids thawing for scalar elements.
+    func element(_ i: Int) -> Value {
+        if let f = frozen {
+            if let v = Value(scalar: f[i]) { return v }
+            thaw()
+        }
+        return storage[i]
+    }
 }
 
 /// Insertion-ordered dictionary with Python key semantics (1 == 1.0 == True).
+/// Like `ListRef`, dictionaries from the render context stay frozen until a
+/// container value, the key list or a mutation is needed.
 final class DictRef {
-    private(set) var keys: [Value] = []
-    var values: [Value] = []
+    @exclusivity(unchecked) private var keyStorage: [Value] = []
+    @exclusivity(unchecked) private var valueStorage: [Value] = []
+    @exclusivity(unchecked) private var isFrozen = false
+    @exclusivity(unchecked) private var frozenKeys: [String] = []
+    @exclusivity(unchecked) private var frozenValues: [TemplateValue] = []
     /// Lazily built index for string keys of larger dicts.
-    private var stringIndex: [String: Int]? = nil
+    @exclusivity(unchecked) private var stringIndex: [String: Int]? = nil
 
     init() {}
 
-    init(keys: [Value], values: [Value]) {
-        self.keys = keys
-        self.values = values
+    init(capacity: Int) {
+        keyStorage.reserveCapacity(capacity)
+        valueStorage.reserveCapacity(capacity)
     }
 
-    var count: Int { keys.count }
+    init(keys: [Value], values: [Value]) {
+        self.keyStorage = keys
+        self.valueStorage = values
+    }
+
+    init(frozen: TemplateDictionary) {
+        isFrozen = true
+        frozenKeys = frozen.keys
+        frozenValues = frozen.values
+    }
+
+    @inline(__always)
+    private func thaw() {
+        guard isFrozen else { return }
+        var ks: [Value] = []
+        var vs: [Value] = []
+        ks.reserveCapacity(frozenKeys.count)
+        vs.reserveCapacity(frozenKeys.count)
+        for i in frozenKeys.indices {
+            ks.append(.string(frozenKeys[i]))
+            vs.append(Value(frozenValues[i]))
+        }
+        keyStorage = ks
+        valueStorage = vs
+        isFrozen = false
+        frozenKeys = []
+        frozenValues = []
+    }
+
+    var keys: [Value] {
+        thaw()
+        return keyStorage
+    }
+
+    var values: [Value] {
+        get {
+            thaw()
+            return valueStorage
+        }
+        _modify {
+            thaw()
+            yield &valueStorage
+        }
+    }
+
+    var count: Int { isFrozen ? frozenKeys.count : keyStorage.count }
 
     func index(ofString s: String) -> Int? {
-        if keys.count > 12 {
+        let n = s.utf8.count
+        if isFrozen {
+            for i in frozenKeys.indices where frozenKeys[i].utf8.count == n && PyStr.equal(frozenKeys[i], s) {
+                return i
+            }
+            return nil
+        }
+        if keyStorage.count > 12 {
             if stringIndex == nil { rebuildIndex() }
-            if let i = stringIndex![s], let k = keys[i].stringValue, PyStr.equal(k, s) { return i }
+            if let i = stringIndex![s], let k = keyStorage[i].stringValue, PyStr.equal(k, s) { return i }
             // Canonically-equivalent but different strings share a hash slot; fall back.
         }
-        for i in keys.indices {
-            if let k = keys[i].stringValue, PyStr.equal(k, s) { return i }
+        for i in keyStorage.indices {
+            switch keyStorage[i] {
+            case .string(let k), .markup(let k):
+                if k.utf8.count == n && PyStr.equal(k, s) { return i }
+            default:
+                continue
+            }
         }
         return nil
     }
 
     private func rebuildIndex() {
         var idx: [String: Int] = [:]
-        idx.reserveCapacity(keys.count)
-        for (i, k) in keys.enumerated() {
+        idx.reserveCapacity(keyStorage.count)
+        for (i, k) in keyStorage.enumerated() {
             if let s = k.stringValue, idx[s] == nil { idx[s] = i }
         }
         stringIndex = idx
@@ -125,39 +233,54 @@ final class DictRef {
 
     func index(of key: Value) -> Int? {
         if let s = key.stringValue { return index(ofString: s) }
-        for i in keys.indices where Ops.keyEquals(keys[i], key) { return i }
+        thaw()
+        for i in keyStorage.indices where Ops.keyEquals(keyStorage[i], key) { return i }
         return nil
     }
 
     func get(_ key: Value) -> Value? {
         guard let i = index(of: key) else { return nil }
-        return values[i]
+        return value(at: i)
     }
 
     func get(string key: String) -> Value? {
         guard let i = index(ofString: key) else { return nil }
-        return values[i]
+        return value(at: i)
+    }
+
+    /// Value access that avoids thawing for scalar values.
+    func value(at i: Int) -> Value {
+        if isFrozen {
+            if let v = Value(scalar: frozenValues[i]) { return v }
+            thaw()
+        }
+        return valueStorage[i]
     }
 
     func set(_ key: Value, _ value: Value) {
+        thaw()
         if let i = index(of: key) {
-            values[i] = value
+            valueStorage[i] = value
             return
         }
-        keys.append(key)
-        values.append(value)
-        if stringIndex != nil, let s = key.stringValue, stringIndex![s] == nil { stringIndex![s] = keys.count - 1 }
+        keyStorage.append(key)
+        valueStorage.append(value)
+        if stringIndex != nil, let s = key.stringValue, stringIndex![s] == nil { stringIndex![s] = keyStorage.count - 1 }
     }
 
     func remove(at i: Int) {
-        keys.remove(at: i)
-        values.remove(at: i)
+        thaw()
+        keyStorage.remove(at: i)
+        valueStorage.remove(at: i)
         stringIndex = nil
     }
 
     func removeAll() {
-        keys.removeAll()
-        values.removeAll()
+        isFrozen = false
+        frozenKeys = []
+        frozenValues = []
+        keyStorage.removeAll()
+        valueStorage.removeAll()
         stringIndex = nil
     }
 
