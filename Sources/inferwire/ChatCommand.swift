@@ -73,7 +73,7 @@ struct ChatCommand: AsyncParsableCommand {
         var history: [Turn] = system.map { [Turn(role: "system", parts: [("text", Array($0.utf8))])] } ?? []
         var attachments: [(type: String, bytes: [UInt8])] = []
         if let image { attachments.append(try Self.attachment(image)) }
-        let conversation = memoryId ?? UUID().uuidString.lowercased()
+        var conversation = memoryId ?? UUID().uuidString.lowercased()
         if let memory, memoryId == nil { output.line("(memory \(memory), conversation \(conversation))") }
         try await client.withClient { connection in
             while true {
@@ -86,7 +86,13 @@ struct ChatCommand: AsyncParsableCommand {
                 }
                 if line == "/reset" {
                     history.removeAll { $0.role != "system" }
-                    output.line("(conversation forgotten)")
+                    if let memory {
+                        // The memory keeps the old conversation; continue in a new one.
+                        conversation = UUID().uuidString.lowercased()
+                        output.line("(new conversation \(conversation) in \(memory))")
+                    } else {
+                        output.line("(conversation forgotten)")
+                    }
                     continue
                 }
                 let said = Turn(role: "user", parts: [("text", Array(line.utf8))] + attachments)

@@ -13,7 +13,7 @@ struct UpstreamProviders {
         let missing = LLMSettings.Provider.allCases.filter { !llm.hasKey(for: $0) }
         guard wanted, !missing.isEmpty else { return UpstreamProviders(llm: llm, simulator: nil) }
         let simulator = try await ProviderSimulator.start(host: "127.0.0.1", port: 0)
-        llm.simulator = .init(baseURL: "http://127.0.0.1:\(simulator.port)")
+        llm.simulator = .init(baseURL: "http://127.0.0.1:\(simulator.port)", providers: Set(missing))
         for provider in missing {
             let names = APIKeys.environmentNames[provider.rawValue, default: []].joined(separator: ", ")
             output.line("no API key for \(provider.rawValue) (\(names)): its models use the bundled provider simulator on http://127.0.0.1:\(simulator.port)")

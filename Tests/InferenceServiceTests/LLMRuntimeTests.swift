@@ -125,6 +125,13 @@ struct LLMRuntimeTests {
             ])
             #expect(upstream.systemInstruction == "You are a cat, your name is Neko")
 
+            // Other spellings of the same field or category replace the model's, never add to them.
+            _ = try await client.infer(Self.chat("gemini-chat-completions", [
+                Self.text("role", ["user"]), Self.text("content", ["hi"]), Self.text("type", ["text"]),
+            ], parameters: ["llm_parameters": .string(#"{"safety_settings": {"HARM_CATEGORY_HARASSMENT": "BLOCK_NONE"}}"#)]))
+            let respelled = try #require(simulator.log.requests.last)
+            #expect(respelled.safetySettings == ["HARM_CATEGORY_HARASSMENT": "BLOCK_NONE"])
+
             // OpenAI: the request's temperature wins, the model's system prompt leads the messages.
             _ = try await client.infer(Self.chat("openai-chat-completions", [Self.text("role", ["user"]), Self.text("content", ["hi"]), Self.text("type", ["text"])],
                                                  parameters: ["llm_parameters": .string(#"{"temperature": 0.9, "max_tokens": 30}"#)]))
@@ -300,6 +307,8 @@ struct LLMRuntimeTests {
             "type": #"{"name": "type", "implementation": "mlserver_llm_api.LLMRuntime", "parameters": {"extra": {"provider_id": "openai", "config": {"model_id": "c", "model_type": "embeddings"}}}}"#,
             "escape": #"{"name": "escape", "implementation": "mlserver_llm_api.LLMRuntime", "parameters": {"extra": {"provider_id": "openai", "config": {"model_id": "c"}, "prompt_utils": {"prompt_options": {"uri": "../../etc/passwd"}}}}}"#,
             "syntax": #"{"name": "syntax", "implementation": "mlserver_llm_api.LLMRuntime", "parameters": {"extra": {"provider_id": "openai", "config": {"model_id": "c"}, "prompt_utils": {"prompt_options": {"uri": "bad.jinja"}}}}}"#,
+            "ownkey": #"{"name": "ownkey", "implementation": "mlserver_llm_api.LLMRuntime", "parameters": {"extra": {"provider_id": "openai", "config": {"model_id": "c", "api_key_env": "INFERWIRE_TEST_UNSET_KEY"}}}}"#,
+            "huge": #"{"name": "huge", "implementation": "mlserver_llm_api.LLMRuntime", "parameters": {"extra": {"provider_id": "gemini", "config": {"model_id": "g", "max_media_bytes": 1e19}}}}"#,
         ]
         var models = cases.mapValues { ["model-settings.json": $0] }
         models["syntax"]?["bad.jinja"] = "Hello {{ name \n"
@@ -310,6 +319,9 @@ struct LLMRuntimeTests {
             #expect(index["type"]?.reason.contains("model_type \"embeddings\" is not supported yet") == true)
             #expect(index["escape"]?.reason.contains("must be a path inside the model folder") == true)
             #expect(index["syntax"]?.reason.contains("bad.jinja") == true, "\(index["syntax"]?.reason ?? "")")
+            // A model naming its own key variable never falls back to the simulator.
+            #expect(index["ownkey"]?.state == "UNAVAILABLE" && index["ownkey"]?.reason.contains("INFERWIRE_TEST_UNSET_KEY") == true)
+            #expect(index["huge"]?.reason.contains("max_media_bytes must be a positive number") == true)
         }
     }
 }

@@ -230,6 +230,7 @@ struct MemoryRuntimeTests {
         ("empty id", [LLMRuntimeTests.text("memory_id", [""])], "one non-empty id"),
         ("two ids", [LLMRuntimeTests.text("memory_id", ["a", "b"])], "one non-empty id"),
         ("long id", [LLMRuntimeTests.text("memory_id", [String(repeating: "x", count: 257)])], "over the limit of 256"),
+        ("NUL in id", [LLMRuntimeTests.text("memory_id", ["a\u{0}b"])], "must not contain NUL"),
         ("unknown tensor", [LLMRuntimeTests.text("memory_id", ["a"]), LLMRuntimeTests.text("question", ["?"])], "question is not an input"),
         ("role only", [LLMRuntimeTests.text("memory_id", ["a"]), LLMRuntimeTests.text("role", ["user"])], "send role, content and type together"),
         ("counts", [LLMRuntimeTests.text("memory_id", ["a"]), LLMRuntimeTests.text("role", ["user"]), LLMRuntimeTests.text("content", ["x", "y"]), LLMRuntimeTests.text("type", ["text"])], "content has 2 element(s) but type has 1"),
@@ -257,7 +258,7 @@ struct MemoryRuntimeTests {
             _ = try await Self.say(client, "memory", "healthy", "user", "fine")
             _ = try await Self.say(client, "memory", "torn", "user", "kept")
             let store = try FileMemoryStore(folder: folder + "/memory/memory")
-            // Flip a byte inside the first entry of "damaged" (the header record is 22 bytes).
+            // Flip a byte inside the first entry of "damaged" (the header record is 26 bytes).
             let damaged = store.path(for: "damaged")
             var bytes = try Data(contentsOf: URL(fileURLWithPath: damaged))
             bytes[40] ^= 0x55
@@ -266,6 +267,17 @@ struct MemoryRuntimeTests {
                 ($0 as? InferenceError)?.code == .dataLoss
             }
             #expect(try LLMRuntimeTests.strings(try await client.infer(Self.request("memory", memoryID: "healthy")), "history").count == 1)
+            // A damaged length field in the middle is DATA_LOSS too, never taken for a torn tail.
+            _ = try await Self.say(client, "memory", "length", "user", "one")
+            _ = try await Self.say(client, "memory", "length", "user", "two")
+            let lengthFile = store.path(for: "length")
+            var lengthBytes = try Data(contentsOf: URL(fileURLWithPath: lengthFile))
+            let headerLength = 12 + 7 + "length".utf8.count
+            lengthBytes[headerLength + 1] ^= 0x7F  // the first entry's length, now far past the end
+            try lengthBytes.write(to: URL(fileURLWithPath: lengthFile))
+            await #expect { _ = try await Self.say(client, "memory", "length", "user", "three") } throws: {
+                ($0 as? InferenceError)?.code == .dataLoss
+            }
             // Half a record at the end (a crash mid-write, never acknowledged): ignored, then replaced.
             let torn = store.path(for: "torn")
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: torn))

@@ -7,10 +7,11 @@ import InferWireProtocol
 ///
 /// The file is named by the SHA-256 of the memory id (any id, any length up to the limit, maps
 /// to a safe name; ids differing only in case or separators never share a file) and starts with
-/// a header record holding the id. Each record is `[length u32][crc32 u32][payload]`; an entry
-/// is written and fsynced before the request is answered. A record cut short by a crash (never
-/// acknowledged) is dropped at the next append; damage anywhere else is DATA_LOSS for that
-/// memory only. Appends take an exclusive `flock`, so two processes sharing the folder keep one
+/// a header record holding the id. Each record is `[length u32][crc32 of the length u32]
+/// [crc32 of the payload u32][payload]`; an entry is written and fsynced before the request is
+/// answered. A record cut short by a crash (never acknowledged: its length checks out but its
+/// bytes run past the end) is dropped at the next append; damage anywhere else, a damaged
+/// length included, is DATA_LOSS for that memory only. Appends take an exclusive `flock`, so two processes sharing the folder keep one
 /// order. File work runs on its own queue, never on an event loop.
 public final class FileMemoryStore: MemoryStore {
     private let folder: String
@@ -44,8 +45,7 @@ public final class FileMemoryStore: MemoryStore {
 
     private func appendAndWindowNow(memoryID: String, entry: MemoryEntry?, windowSize: Int) throws -> [MemoryEntry] {
         let path = path(for: memoryID)
-        let exists = FileManager.default.fileExists(atPath: path)
-        if entry == nil, !exists { return [] }
+        if entry == nil, !FileManager.default.fileExists(atPath: path) { return [] }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw InferenceError(.unavailable, "memory store: cannot open a file in \(folder) (errno \(errno))") }
         defer { Glibc.close(fd) }
@@ -75,7 +75,9 @@ public final class FileMemoryStore: MemoryStore {
             }
         }
         guard fsync(fd) == 0 else { throw InferenceError(.unavailable, "memory store: fsync failed (errno \(errno)); nothing was acknowledged") }
-        if !exists { syncFolder() }
+        // A file's name is durable only once its folder is synced: whenever the header is
+        // written (also after a crash that left an empty file behind).
+        if !header { try syncFolder() }
         entries.append(entry)
         return MemoryWindow.select(entries, size: windowSize)
     }
@@ -101,13 +103,16 @@ public final class FileMemoryStore: MemoryStore {
         var offset = 0
         var header = false
         while offset < bytes.count {
-            guard bytes.count - offset >= 8 else { break }  // a torn header: the tail
+            guard bytes.count - offset >= 12 else { break }  // a torn header: the tail
             let length = Int(Self.u32(bytes, offset))
-            let crc = Self.u32(bytes, offset + 4)
-            guard length <= bytes.count - offset - 8 else { break }  // a torn record: the tail
-            let payload = bytes[(offset + 8)..<(offset + 8 + length)]
+            guard CRC32.checksum(bytes[offset..<(offset + 4)]) == Self.u32(bytes, offset + 4) else {
+                throw InferenceError(.dataLoss, "memory \(memoryID): its file is corrupt at byte \(offset) (record length); the other memories are unaffected")
+            }
+            let crc = Self.u32(bytes, offset + 8)
+            guard length <= bytes.count - offset - 12 else { break }  // a torn record: the tail
+            let payload = bytes[(offset + 12)..<(offset + 12 + length)]
             guard CRC32.checksum(payload) == crc else {
-                if offset + 8 + length == bytes.count { break }  // the last record, torn
+                if offset + 12 + length == bytes.count { break }  // the last record, torn
                 throw InferenceError(.dataLoss, "memory \(memoryID): its file is corrupt at byte \(offset) (checksum); the other memories are unaffected")
             }
             if !header {
@@ -118,20 +123,23 @@ public final class FileMemoryStore: MemoryStore {
             } else {
                 var reader = MemoryEntryCodec.Reader(bytes: Array(payload))
                 do {
-                    let role = String(decoding: try reader.bytes(Int(try reader.varint())), as: UTF8.self)
+                    let role = String(decoding: try reader.bytes(try reader.length()), as: UTF8.self)
                     let parts = try MemoryEntryCodec.decode(reader.bytes[reader.offset...])
                     entries.append(MemoryEntry(role: role, parts: parts))
                 } catch {
                     throw InferenceError(.dataLoss, "memory \(memoryID): entry at byte \(offset): \(error.message)")
                 }
             }
-            offset += 8 + length
+            offset += 12 + length
         }
         return (entries, offset, header)
     }
 
     private static func appendRecord(_ payload: [UInt8], to output: inout [UInt8]) {
-        for value in [UInt32(payload.count), CRC32.checksum(payload)] {
+        var length: [UInt8] = []
+        withUnsafeBytes(of: UInt32(payload.count).littleEndian) { length.append(contentsOf: $0) }
+        output += length
+        for value in [CRC32.checksum(length), CRC32.checksum(payload)] {
             withUnsafeBytes(of: value.littleEndian) { output.append(contentsOf: $0) }
         }
         output += payload
@@ -142,12 +150,11 @@ public final class FileMemoryStore: MemoryStore {
     }
 
     /// A new file's name is durable only once its folder is synced.
-    private func syncFolder() {
+    private func syncFolder() throws {
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 {
-            fsync(fd)
-            Glibc.close(fd)
-        }
+        guard fd >= 0 else { throw InferenceError(.unavailable, "memory store: cannot open the folder to sync it (errno \(errno)); nothing was acknowledged") }
+        defer { Glibc.close(fd) }
+        guard fsync(fd) == 0 else { throw InferenceError(.unavailable, "memory store: folder fsync failed (errno \(errno)); nothing was acknowledged") }
     }
 }
 

@@ -25,8 +25,8 @@ public enum MemoryEntryCodec {
         guard count <= 1 << 20 else { throw corrupt("part count \(count)") }
         var parts: [MemoryEntry.Part] = []
         for _ in 0..<count {
-            let type = String(decoding: try reader.bytes(Int(try reader.varint())), as: UTF8.self)
-            parts.append(MemoryEntry.Part(type: type, value: try reader.bytes(Int(try reader.varint()))))
+            let type = String(decoding: try reader.bytes(try reader.length()), as: UTF8.self)
+            parts.append(MemoryEntry.Part(type: type, value: try reader.bytes(try reader.length())))
         }
         guard reader.offset == reader.bytes.count else { throw corrupt("trailing bytes") }
         return parts
@@ -59,6 +59,12 @@ public enum MemoryEntryCodec {
                 if byte < 0x80 { return value }
             }
             throw corrupt("varint too long")
+        }
+
+        /// A varint length that fits what is left (a damaged one is DATA_LOSS, never a trap).
+        mutating func length() throws(InferenceError) -> Int {
+            guard let value = Int(exactly: try varint()), value <= bytes.count - offset else { throw corrupt("length past the end") }
+            return value
         }
 
         mutating func bytes(_ count: Int) throws(InferenceError) -> [UInt8] {

@@ -25,9 +25,11 @@ public final class PostgresMemoryStore: MemoryStore {
         public var username: String
         public var password: String?
         public var database: String?
+        /// Options given in the URL's query (`?sslmode=require&connect_timeout=5`), libpq's names.
+        public var queryOptions: [String: String] = [:]
 
-        /// `postgresql://user:password@host:port/database` (also `postgresql+pg8000://`,
-        /// `postgresql+psycopg2://`, `postgres://`).
+        /// `postgresql://user:password@host:port/database[?sslmode=…&connect_timeout=…]` (also
+        /// `postgresql+pg8000://`, `postgresql+psycopg2://`, `postgres://`).
         public init(url: String) throws(InferenceError) {
             guard let separator = url.range(of: "://"), let components = URLComponents(string: "postgresql://" + url[separator.upperBound...]),
                 let host = components.host, !host.isEmpty
@@ -40,6 +42,12 @@ public final class PostgresMemoryStore: MemoryStore {
             password = components.password?.removingPercentEncoding
             let path = components.path.trimmingCharacters(in: ["/"])
             database = path.isEmpty ? nil : path
+            for item in components.queryItems ?? [] {
+                guard ["sslmode", "connect_timeout"].contains(item.name) else {
+                    throw InferenceError(.invalidArgument, "config.url: the option \(item.name) is not supported (sslmode, connect_timeout; or use connection_options)")
+                }
+                queryOptions[item.name] = item.value ?? ""
+            }
         }
     }
 
@@ -94,11 +102,15 @@ public final class PostgresMemoryStore: MemoryStore {
         runner = Task { await client.run() }
         do {
             try await Self.bounded(connectTimeout, what: "connecting") {
-                try await client.query("""
-                    CREATE TABLE IF NOT EXISTS inferwire_memory (
-                        memory_id TEXT NOT NULL, seq BIGINT NOT NULL, role TEXT NOT NULL, parts BYTEA NOT NULL,
-                        created_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (memory_id, seq))
-                    """)
+                do {
+                    try await client.query("""
+                        CREATE TABLE IF NOT EXISTS inferwire_memory (
+                            memory_id TEXT NOT NULL, seq BIGINT NOT NULL, role TEXT NOT NULL, parts BYTEA NOT NULL,
+                            created_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (memory_id, seq))
+                        """)
+                } catch let error as PSQLError where ["23505", "42P07"].contains(error.serverInfo?[.sqlState] ?? "") {
+                    // Another replica created it at the same moment (IF NOT EXISTS is not race-safe).
+                }
             }
         } catch {
             runner.cancel()

@@ -57,7 +57,15 @@ final class SQLiteDatabase {
         deinit { sqlite3_finalize(statement) }
 
         func bind(_ index: Int32, _ text: String) {
-            _ = text.withCString { iw_sqlite3_bind_text(statement, index, $0, -1) }
+            // By byte length, so an embedded NUL cannot cut the text short.
+            let bytes = Array(text.utf8)
+            guard !bytes.isEmpty else {
+                _ = iw_sqlite3_bind_text(statement, index, "", 0)
+                return
+            }
+            _ = bytes.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { iw_sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count)) }
+            }
         }
 
         func bind(_ index: Int32, _ bytes: [UInt8]) {

@@ -19,8 +19,10 @@ public enum Base64MediaInputs {
         guard roles.count == 1 else { return }
         var contents = try ChatTensorDecoder.elements(request, contentIndex)
         let types = try ChatTensorDecoder.strings(request, typeIndex)
-        guard types.count == contents.count, types.contains(where: { $0.contains("/") }) else { return }
-        for (index, type) in types.enumerated() where type.contains("/") {
+        // A MIME type names a media element; a JSON list (the memory's one-message form) does not.
+        func isMedia(_ type: String) -> Bool { type.contains("/") && !type.hasPrefix("[") }
+        guard types.count == contents.count, types.contains(where: isMedia) else { return }
+        for (index, type) in types.enumerated() where isMedia(type) {
             let text = String(buffer: contents[index])
             guard let bytes = try? Base64.decode(string: text) else {
                 throw InferenceError(.invalidArgument, "tensor content, element \(index): \(type) data must be base64 in a JSON request")

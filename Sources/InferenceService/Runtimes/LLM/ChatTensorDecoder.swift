@@ -34,6 +34,9 @@ enum ChatTensorDecoder {
             }
             // A single message may still come as JSON lists (what a memory model returns).
             if contents.count == 1, types.count == 1, let listTypes = jsonStrings(types[0]), let listContents = jsonStrings(String(buffer: contents[0])) {
+                guard listTypes.count == listContents.count else {
+                    throw invalid("message 0: content lists \(listContents.count) part(s) but type lists \(listTypes.count)")
+                }
                 return [try message(role: roles[0], index: 0, contents: listContents.map { .text($0) }, types: listTypes, provider: provider, maxMediaBytes: maxMediaBytes)]
             }
             return [try message(role: roles[0], index: 0, contents: contents.map { .bytes($0) }, types: types, provider: provider, maxMediaBytes: maxMediaBytes)]

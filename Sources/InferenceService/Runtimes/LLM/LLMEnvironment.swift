@@ -11,11 +11,18 @@ public struct LLMEnvironment: Sendable {
         public var baseURL: String
         public var openAIKey: String
         public var geminiKey: String
+        /// The providers it stands in for (those without a key in their usual variables); a
+        /// model naming its own key variable (`api_key_env`) never falls back to it.
+        public var providers: Set<LLMSettings.Provider>
 
-        public init(baseURL: String, openAIKey: String = "sim-openai-key", geminiKey: String = "sim-gemini-key") {
+        public init(
+            baseURL: String, openAIKey: String = "sim-openai-key", geminiKey: String = "sim-gemini-key",
+            providers: Set<LLMSettings.Provider> = Set(LLMSettings.Provider.allCases)
+        ) {
             self.baseURL = baseURL
             self.openAIKey = openAIKey
             self.geminiKey = geminiKey
+            self.providers = providers
         }
     }
 
@@ -38,7 +45,8 @@ public struct LLMEnvironment: Sendable {
 
     func key(for provider: LLMSettings.Provider, azure: Bool, keyVariable: String?) throws(ProviderError) -> Secret? {
         if let keyVariable {
-            return environment[keyVariable].flatMap { $0.isEmpty ? nil : Secret($0) }
+            let value = environment[keyVariable]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            return value.isEmpty ? nil : Secret(value)
         }
         let name = provider == .gemini ? "gemini" : (azure ? "azure" : "openai")
         if let found = try APIKeys.resolve(provider: name, environment: environment) { return found }
@@ -57,7 +65,7 @@ public struct LLMEnvironment: Sendable {
         // No key: an OpenAI-compatible server named by base_url may need none; otherwise the
         // simulator stands in, or the model cannot load.
         if key == nil, settings.baseURL == nil || azure {
-            guard let simulator else {
+            guard let simulator, simulator.providers.contains(settings.provider), settings.apiKeyEnv == nil else {
                 let names = settings.apiKeyEnv.map { [$0] } ?? APIKeys.environmentNames[settings.provider == .gemini ? "gemini" : (azure ? "azure" : "openai")] ?? []
                 throw InferenceError(.unavailable, "no API key for \(settings.provider.rawValue): set \(names.joined(separator: " or "))")
             }

@@ -40,11 +40,24 @@ public struct LLMParameters: Sendable, Equatable {
                     throw LLMSettings.invalid("\(place).generation_config.\(key) is not a Gemini GenerationConfig field (known: \(Self.geminiGenerationConfig.sorted().joined(separator: ", ")))")
                 }
             }
-            _ = try Self.safetySettings(object["safety_settings"], place: "\(place).safety_settings")
+            // One spelling per field and per category before any merge, so that a request's
+            // `maxOutputTokens` replaces a model's `max_output_tokens` and `HARASSMENT` replaces
+            // `HARM_CATEGORY_HARASSMENT`, instead of both being sent.
+            var normalized = object
+            if let config = object["generation_config"]?.object {
+                var fields: [String: JSONValue] = [:]
+                for (key, value) in config { fields[Self.snakeCase(key)] = value }
+                normalized["generation_config"] = .object(fields)
+            }
+            if object["safety_settings"] != nil {
+                let settings = try Self.safetySettings(object["safety_settings"], place: "\(place).safety_settings")
+                normalized["safety_settings"] = .object(Dictionary(settings.map { ($0.category, JSONValue.string($0.threshold)) }, uniquingKeysWith: { $1 }))
+            }
+            self.json = .object(normalized)
         case .openai:
             try LLMSettings.checkKeys(object, known: Self.openAIKeys, in: place)
+            self.json = json
         }
-        self.json = json
         self.provider = provider
     }
 

@@ -77,13 +77,15 @@ public struct LLMSettings: Sendable, Equatable {
                 throw invalid("Azure OpenAI needs config.azure_endpoint and config.api_version (and azure_deployment, else model_id is the deployment)")
             }
         }
+        let timeout = try positive(config["timeout_seconds"], default: 600, max: 86_400, "parameters.extra.config.timeout_seconds")
+        let maxMedia = try positive(config["max_media_bytes"], default: Double(20 << 20), max: Double(1 << 32), "parameters.extra.config.max_media_bytes")
         var settings = LLMSettings(
             provider: provider, modelID: modelID, modelType: modelType,
             llmParameters: try LLMParameters(config["llm_parameters"] ?? .object([:]), provider: provider, place: "parameters.extra.config.llm_parameters"),
             apiType: config["azure_endpoint"] != nil ? "azure" : apiType, azureEndpoint: config["azure_endpoint"]?.string,
             azureDeployment: config["azure_deployment"]?.string, apiVersion: config["api_version"]?.string,
             baseURL: config["base_url"]?.string, apiKeyEnv: config["api_key_env"]?.string,
-            timeout: .seconds(config["timeout_seconds"]?.number ?? 600), maxMediaBytes: Int(config["max_media_bytes"]?.number ?? Double(20 << 20)),
+            timeout: .milliseconds(Int64(timeout * 1000)), maxMediaBytes: Int(maxMedia),
             promptURI: nil, promptTokens: [:])
         if let promptUtils = extra["prompt_utils"] {
             guard let object = promptUtils.object else { throw invalid("parameters.extra.prompt_utils must be an object") }
@@ -102,6 +104,15 @@ public struct LLMSettings: Sendable, Equatable {
             }
         }
         return settings
+    }
+
+    /// A positive finite number up to `max`, or the default when absent.
+    static func positive(_ value: JSONValue?, default fallback: Double, max: Double, _ place: String) throws(InferenceError) -> Double {
+        guard let value else { return fallback }
+        guard let number = value.number, number.isFinite, number > 0, number <= max else {
+            throw invalid("\(place) must be a positive number up to \(Int(max))")
+        }
+        return number
     }
 
     static func checkKeys(_ object: [String: JSONValue], known: Set<String>, in place: String) throws(InferenceError) {

@@ -75,6 +75,9 @@ public struct MemoryRuntime: InferenceRuntime {
         guard ids.count == 1, let memoryID = ids.first, !memoryID.isEmpty else {
             throw InferenceError(.invalidArgument, "tensor memory_id must hold one non-empty id")
         }
+        guard !memoryID.utf8.contains(0) else {
+            throw InferenceError(.invalidArgument, "tensor memory_id must not contain NUL characters")
+        }
         guard memoryID.utf8.count <= Self.maxMemoryIDBytes else {
             throw InferenceError(.invalidArgument, "tensor memory_id is \(memoryID.utf8.count) bytes, over the limit of \(Self.maxMemoryIDBytes)")
         }
@@ -103,6 +106,9 @@ public struct MemoryRuntime: InferenceRuntime {
         let roles = try ChatTensorDecoder.strings(request, roleIndex)
         guard roles.count == 1, let role = roles.first, !role.isEmpty else {
             throw InferenceError(.invalidArgument, "tensor \(roleName) must hold one role: one entry per request")
+        }
+        guard !role.utf8.contains(0), role.utf8.count <= 64 else {
+            throw InferenceError(.invalidArgument, "tensor \(roleName): a role is at most 64 bytes, without NUL characters")
         }
         let contents = try ChatTensorDecoder.elements(request, contentIndex)
         let types = try ChatTensorDecoder.strings(request, typeIndex)

@@ -41,7 +41,7 @@ public struct MemorySettings: Sendable, Equatable {
         }
         let options = config["connection_options"]?.object ?? [:]
         try LLMSettings.checkKeys(options, known: connectionKeys, in: "parameters.extra.config.connection_options")
-        let busyTimeout = Int32((options["timeout"]?.number ?? 5) * 1000)
+        let busyTimeout = Int32(try LLMSettings.positive(options["timeout"], default: 5, max: 3600, "connection_options.timeout") * 1000)
 
         let database = extra["database"]?.string ?? "sql"
         let backend: Backend
@@ -64,16 +64,18 @@ public struct MemorySettings: Sendable, Equatable {
     static func postgresOptions(_ options: [String: JSONValue]) throws(InferenceError) -> PostgresMemoryStore.Options {
         var result = PostgresMemoryStore.Options()
         func seconds(_ key: String) throws(InferenceError) -> Duration? {
-            guard let value = options[key] else { return nil }
-            guard let number = value.number, number > 0 else { throw LLMSettings.invalid("connection_options.\(key) must be a positive number of seconds") }
-            return .milliseconds(Int64(number * 1000))
+            guard options[key] != nil else { return nil }
+            return .milliseconds(Int64(try LLMSettings.positive(options[key], default: 1, max: 3600, "connection_options.\(key)") * 1000))
         }
-        result.maximumConnections = Int(options["pool_size"]?.number ?? 10) + Int(options["max_overflow"]?.number ?? 0)
+        let pool = try LLMSettings.positive(options["pool_size"], default: 10, max: 1000, "connection_options.pool_size")
+        let overflow = options["max_overflow"] == nil || options["max_overflow"]?.number == 0
+            ? 0 : try LLMSettings.positive(options["max_overflow"], default: 0, max: 1000, "connection_options.max_overflow")
+        result.maximumConnections = Int(pool) + Int(overflow)
         let connect = try seconds("connect_timeout")
         let general = try seconds("timeout")
         result.connectTimeout = connect ?? general ?? .seconds(5)
-        let pool = try seconds("pool_timeout")
-        result.requestTimeout = pool ?? result.connectTimeout + .seconds(10)
+        let poolTimeout = try seconds("pool_timeout")
+        result.requestTimeout = poolTimeout ?? result.connectTimeout + .seconds(10)
         if let mode = options["sslmode"] {
             guard let text = mode.string, PostgresMemoryStore.Options.sslModes.contains(text) else {
                 throw LLMSettings.invalid("connection_options.sslmode must be one of \(PostgresMemoryStore.Options.sslModes.sorted().joined(separator: ", "))")
@@ -98,7 +100,19 @@ public struct MemorySettings: Sendable, Equatable {
             }
             return .sqlite(path: path.hasPrefix("/") ? path : (folder as NSString).appendingPathComponent(path), busyTimeoutMilliseconds: busyTimeout)
         case "postgresql", "postgres":
-            return .postgres(try PostgresMemoryStore.Location(url: url), postgres)
+            let location = try PostgresMemoryStore.Location(url: url)
+            var options = postgres
+            if let mode = location.queryOptions["sslmode"] {
+                guard PostgresMemoryStore.Options.sslModes.contains(mode) else {
+                    throw LLMSettings.invalid("config.url: sslmode must be one of \(PostgresMemoryStore.Options.sslModes.sorted().joined(separator: ", "))")
+                }
+                options.sslMode = mode
+            }
+            if let timeout = location.queryOptions["connect_timeout"] {
+                guard let seconds = Double(timeout), seconds > 0, seconds <= 3600 else { throw LLMSettings.invalid("config.url: connect_timeout must be seconds") }
+                options.connectTimeout = .milliseconds(Int64(seconds * 1000))
+            }
+            return .postgres(location, options)
         case "mysql", "mariadb", "mssql", "oracle":
             throw LLMSettings.invalid("config.url: \(dialect) is not supported (SQLite and PostgreSQL are)")
         default:
