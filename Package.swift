@@ -85,6 +85,7 @@ let package = Package(
             name: "Providers",
             dependencies: [
                 "CCurl",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ]

@@ -19,7 +19,7 @@ struct GeminiTests {
         let request = ChatRequest(
             model: "gemini-2.0-flash",
             messages: [
-                ChatMessage(role: .user, parts: [.text("What is this?"), .inlineData(mimeType: "image/png", data: image)]),
+                ChatMessage(role: .user, parts: [.text("What is this?"), .inlineData(mimeType: "image/png", bytes: image)]),
                 ChatMessage(role: .assistant, parts: [.text("A square.")]),
                 ChatMessage(role: .user, parts: [.text("Sure?")]),
             ],
@@ -65,7 +65,7 @@ struct GeminiTests {
         let base = "http://127.0.0.1:\(server.port)/v1beta"
         let gemini = GeminiProvider(baseURL: base, apiKey: Secret("test-key"), engine: engine)
         let image = [UInt8](repeating: 7, count: 2048)
-        let request = ChatRequest(model: "gemini-test", messages: [ChatMessage(role: .user, parts: [.text("look"), .inlineData(mimeType: "image/jpeg", data: image)])])
+        let request = ChatRequest(model: "gemini-test", messages: [ChatMessage(role: .user, parts: [.text("look"), .inlineData(mimeType: "image/jpeg", bytes: image)])])
         #expect(try await gemini.complete(request).text == "got look <image/jpeg 2048 bytes>")
         var text = ""
         var finish: FinishReason?

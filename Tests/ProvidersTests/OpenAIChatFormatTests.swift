@@ -22,8 +22,8 @@ struct OpenAIChatFormatTests {
             model: "gpt-4o",
             messages: [
                 ChatMessage(role: .user, parts: [
-                    .text("Describe these."), .inlineData(mimeType: "image/jpeg", data: image),
-                    .inlineData(mimeType: "audio/wav", data: audio), .inlineData(mimeType: "application/pdf", data: pdf),
+                    .text("Describe these."), .inlineData(mimeType: "image/jpeg", bytes: image),
+                    .inlineData(mimeType: "audio/wav", bytes: audio), .inlineData(mimeType: "application/pdf", bytes: pdf),
                 ]),
                 ChatMessage(role: .assistant, parts: [.toolCall(id: "call_1", name: "lookup", arguments: #"{"q":"x"}"#)]),
                 ChatMessage(role: .tool, parts: [.toolResult(id: "call_1", name: "lookup", content: "42")]),
@@ -57,7 +57,7 @@ struct OpenAIChatFormatTests {
         let plain = try object(OpenAIChatFormat.body(for: ChatRequest(model: "m", messages: [.text(.user, "hi")]), stream: false))
         #expect((plain["messages"] as? [[String: Any]])?.first?["content"] as? String == "hi")
         #expect(plain["stream"] == nil)
-        let video = ChatRequest(model: "m", messages: [ChatMessage(role: .user, parts: [.inlineData(mimeType: "video/mp4", data: [1])])])
+        let video = ChatRequest(model: "m", messages: [ChatMessage(role: .user, parts: [.inlineData(mimeType: "video/mp4", bytes: [1])])])
         #expect(throws: ProviderError.self) { try OpenAIChatFormat.body(for: video, stream: false) }
     }
 

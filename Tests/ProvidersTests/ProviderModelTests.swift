@@ -50,13 +50,13 @@ struct ProviderModelTests {
         let image: [UInt8] = [0xFF, 0xD8, 0xFF, 0x00]
         let request = ChatRequest(
             model: "gemini-2.0-flash",
-            messages: [ChatMessage(role: .user, parts: [.text("What is this?"), .inlineData(mimeType: "image/jpeg", data: image)])],
+            messages: [ChatMessage(role: .user, parts: [.text("What is this?"), .inlineData(mimeType: "image/jpeg", bytes: image)])],
             systemInstruction: "Be brief.")
         guard case .inlineData(let mime, let data) = request.messages[0].parts[1] else {
             Issue.record("inline data lost")
             return
         }
-        #expect(mime == "image/jpeg" && data == image)
+        #expect(mime == "image/jpeg" && Array(data.readableBytesView) == image)
         let response = ChatResponse(parts: [.text("A "), .text("cat"), .toolCall(id: "c1", name: "f", arguments: "{}")])
         #expect(response.text == "A cat")
     }

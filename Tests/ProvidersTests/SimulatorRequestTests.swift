@@ -33,7 +33,7 @@ struct SimulatorRequestTests {
         parameters.maxOutputTokens = 64
         parameters.stopSequences = ["END"]
         let request = ChatRequest(
-            model: "gemini-2.0-flash", messages: [ChatMessage(role: .user, parts: [.text("What is this?"), .inlineData(mimeType: "image/png", data: image)])],
+            model: "gemini-2.0-flash", messages: [ChatMessage(role: .user, parts: [.text("What is this?"), .inlineData(mimeType: "image/png", bytes: image)])],
             systemInstruction: "Be brief.", parameters: parameters,
             safetySettings: [try SafetySetting(category: "HARASSMENT", threshold: "BLOCK_ONLY_HIGH"), try SafetySetting(category: "dangerous", threshold: "block_none")])
         let gemini = GeminiProvider(baseURL: "http://127.0.0.1:\(simulator.port)/v1beta", apiKey: Secret("sim-gemini-key"), engine: engine, retry: Self.once)
@@ -52,7 +52,7 @@ struct SimulatorRequestTests {
         #expect(config["stopSequences"] as? [String] == ["END"])
 
         let openAI = OpenAIProvider(endpoint: .openAI(baseURL: "http://127.0.0.1:\(simulator.port)/v1"), apiKey: Secret("sim-openai-key"), engine: engine, retry: Self.once)
-        let openAIRequest = ChatRequest(model: "gpt-4o", messages: [ChatMessage(role: .user, parts: [.inlineData(mimeType: "audio/wav", data: image)])],
+        let openAIRequest = ChatRequest(model: "gpt-4o", messages: [ChatMessage(role: .user, parts: [.inlineData(mimeType: "audio/wav", bytes: image)])],
                                         systemInstruction: "Be brief.", parameters: parameters)
         _ = try await openAI.complete(openAIRequest)
         let openAIReceived = try #require(simulator.log.requests.last)

@@ -37,9 +37,9 @@ struct SimulatorTests {
         let engine = CurlEngine()
         let (openAI, gemini) = providers(simulator, engine)
         let parts: [ChatPart] = [
-            .text("Describe these."), .inlineData(mimeType: "image/jpeg", data: [UInt8](repeating: 1, count: 1000)),
-            .inlineData(mimeType: "audio/wav", data: [UInt8](repeating: 2, count: 12)),
-            .inlineData(mimeType: "application/pdf", data: [UInt8](repeating: 3, count: 8)),
+            .text("Describe these."), .inlineData(mimeType: "image/jpeg", bytes: [UInt8](repeating: 1, count: 1000)),
+            .inlineData(mimeType: "audio/wav", bytes: [UInt8](repeating: 2, count: 12)),
+            .inlineData(mimeType: "application/pdf", bytes: [UInt8](repeating: 3, count: 8)),
         ]
         let request = ChatRequest(model: "gpt-4o", messages: [ChatMessage(role: .user, parts: parts)])
         let expected = "received 4 part(s): text(15), image/jpeg(1000), audio/wav(12), application/pdf(8)"

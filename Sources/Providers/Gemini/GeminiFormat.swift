@@ -60,7 +60,7 @@ public enum GeminiFormat {
             guard inlineMIMETypes.contains(mimeType) else {
                 throw ProviderError(.invalidArgument, "Gemini does not take \(mimeType) inline data (images, audio, video, PDF and text types only)")
             }
-            return ["inlineData": ["mimeType": mimeType, "data": Base64.encodeToString(bytes: data)]]
+            return ["inlineData": ["mimeType": mimeType, "data": Base64.encodeToString(bytes: data.readableBytesView)]]
         case .fileURI(let uri, let mimeType):
             var file: [String: Any] = ["fileUri": uri]
             if let mimeType { file["mimeType"] = mimeType }

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The provider-neutral request the LLM runtime builds and every provider translates to its own
 /// wire format (OpenAI chat completions, Gemini generateContent).
 
@@ -8,15 +10,24 @@ public enum ChatRole: String, Sendable, Equatable, CaseIterable {
     case tool
 }
 
-/// One part of a message. Inline data stays raw bytes until a provider's JSON forces base64.
+/// One part of a message. Inline data stays raw bytes until a provider's JSON forces base64: a
+/// ByteBuffer, so the bytes that arrived in the client's frame are the bytes base64 reads,
+/// never copied on the way (CONVENTIONS.md 4).
 public enum ChatPart: Sendable, Equatable {
     case text(String)
-    case inlineData(mimeType: String, data: [UInt8])
+    case inlineData(mimeType: String, data: ByteBuffer)
     case fileURI(String, mimeType: String?)
     /// A call the model asked for; `arguments` is JSON text.
     case toolCall(id: String, name: String, arguments: String)
     /// The result of a tool call, sent back to the model; `content` is the tool's output.
     case toolResult(id: String, name: String, content: String)
+}
+
+extension ChatPart {
+    /// Inline data from an array (tests, files read whole).
+    public static func inlineData(mimeType: String, bytes: [UInt8]) -> ChatPart {
+        .inlineData(mimeType: mimeType, data: ByteBuffer(bytes: bytes))
+    }
 }
 
 public struct ChatMessage: Sendable, Equatable {

@@ -80,7 +80,7 @@ public enum OpenAIChatFormat {
         case .text(let text):
             return ["type": "text", "text": text]
         case .inlineData(let mimeType, let data):
-            let base64 = Base64.encodeToString(bytes: data)
+            let base64 = Base64.encodeToString(bytes: data.readableBytesView)
             if mimeType.hasPrefix("image/") {
                 return ["type": "image_url", "image_url": ["url": "data:\(mimeType);base64,\(base64)"]]
             }

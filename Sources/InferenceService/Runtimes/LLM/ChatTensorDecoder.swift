@@ -96,19 +96,19 @@ enum ChatTensorDecoder {
             guard supports(provider, mimeType: type) else {
                 throw invalid("\(place): \(provider.rawValue) does not accept \(type) (\(supportedMedia(provider)))")
             }
-            let bytes: [UInt8]
+            let bytes: ByteBuffer
             switch element {
-            case .bytes(let buffer): bytes = Array(buffer.readableBytesView)
+            case .bytes(let buffer): bytes = buffer  // a slice of the request's frame: no copy
             case .text(let base64):
                 guard let decoded = try? Base64.decode(string: base64) else {
                     throw invalid("\(place): \(type) data in a JSON list must be base64, and this is not valid base64")
                 }
-                bytes = decoded
+                bytes = ByteBuffer(bytes: decoded)
             }
-            guard bytes.count <= maxMediaBytes else {
-                throw invalid("\(place): \(type) data is \(bytes.count) bytes, over this model's limit of \(maxMediaBytes)")
+            guard bytes.readableBytes <= maxMediaBytes else {
+                throw invalid("\(place): \(type) data is \(bytes.readableBytes) bytes, over this model's limit of \(maxMediaBytes)")
             }
-            guard !bytes.isEmpty else { throw invalid("\(place): \(type) data is empty") }
+            guard bytes.readableBytes > 0 else { throw invalid("\(place): \(type) data is empty") }
             parts.append(.inlineData(mimeType: type, data: bytes))
         }
         if chatRole == .system, parts.contains(where: { if case .text = $0 { false } else { true } }) {
