@@ -235,7 +235,11 @@ public struct WireReader {
             throw tooMany(limit: limits.maxRepeatedCount, tensors: false)
         }
         let length = try readLength()
-        guard depth < limits.maxDepth else {
+        // The entry and its value message are two levels, whether or not the value is on the
+        // wire: an encoder writes it back (as an empty message), so an entry that fits only
+        // without its value would make a message whose own encoding is refused (found by the
+        // fuzzer).
+        guard depth + 1 < limits.maxDepth else {
             throw ProtoWireError(.nestingTooDeep(limit: limits.maxDepth), offset: position)
         }
         let outerEnd = end
