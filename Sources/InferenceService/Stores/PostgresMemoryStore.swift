@@ -7,11 +7,12 @@ import PostgresNIO
 /// `database: "sql"` with a PostgreSQL URL: conversations shared by every replica, through
 /// postgres-nio's pooled client (`connection_options.pool_size`, `timeout`).
 ///
-/// The table is created at load. An append is one autocommitted INSERT that takes the next
-/// `seq` of its conversation; two writers (threads or server processes) racing for the same
-/// `seq` collide on the primary key and the loser retries, so every append lands exactly once in
-/// one total order. The window (the last entries plus the latest system entry) is one SELECT:
-/// two round trips per request. A database that is down is UNAVAILABLE and nothing is written.
+/// The table is created at load. A request is **one statement, one round trip**: an append is an
+/// INSERT (in a CTE) that takes the next `seq` of its conversation, and the same statement reads
+/// the window around it (the new row from RETURNING, the rows before it, the latest system
+/// entry). Two writers (threads or server processes) racing for the same `seq` collide on the
+/// primary key and the loser retries, so every append lands exactly once in one total order. A
+/// database that is down is UNAVAILABLE and nothing is written.
 public final class PostgresMemoryStore: MemoryStore {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
@@ -137,7 +138,7 @@ public final class PostgresMemoryStore: MemoryStore {
     public func appendAndWindow(memoryID: String, entry: MemoryEntry?, windowSize: Int) async throws -> [MemoryEntry] {
         do {
             return try await Self.bounded(requestTimeout, what: "for this request") {
-                if let entry { try await self.append(memoryID: memoryID, entry: entry) }
+                if let entry { return try await self.appendAndRead(memoryID: memoryID, entry: entry, size: windowSize) }
                 return try await self.window(memoryID: memoryID, size: windowSize)
             }
         } catch let error as InferenceError {
@@ -147,34 +148,50 @@ public final class PostgresMemoryStore: MemoryStore {
         }
     }
 
-    private func append(memoryID: String, entry: MemoryEntry) async throws {
+    private func appendAndRead(memoryID: String, entry: MemoryEntry, size: Int) async throws -> [MemoryEntry] {
         let parts = ByteBuffer(bytes: MemoryEntryCodec.encode(entry.parts))
+        let before = size - 1
         for attempt in 1...20 {
             do {
-                try await client.query("""
-                    INSERT INTO inferwire_memory (memory_id, seq, role, parts)
-                    SELECT \(memoryID), COALESCE(MAX(seq), 0) + 1, \(entry.role), \(parts) FROM inferwire_memory WHERE memory_id = \(memoryID)
+                // The CTE's SELECTs see the table as it was: the new row comes from RETURNING.
+                let rows = try await client.query("""
+                    WITH inserted AS (
+                        INSERT INTO inferwire_memory (memory_id, seq, role, parts)
+                        SELECT \(memoryID), COALESCE(MAX(seq), 0) + 1, \(entry.role), \(parts) FROM inferwire_memory WHERE memory_id = \(memoryID)
+                        RETURNING seq, role, parts)
+                    SELECT seq, role, parts FROM inserted
+                    UNION ALL
+                    (SELECT seq, role, parts FROM inferwire_memory WHERE memory_id = \(memoryID) ORDER BY seq DESC LIMIT \(before))
+                    UNION ALL
+                    (SELECT seq, role, parts FROM inferwire_memory WHERE memory_id = \(memoryID) AND role = 'system' ORDER BY seq DESC LIMIT 1)
                     """)
-                return
+                return try await Self.window(rows, size: size)
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" && attempt < 20 {
                 continue  // another writer took this seq first: take the next one
             }
         }
+        throw InferenceError(.unavailable, "memory store (PostgreSQL): too many concurrent writers on one conversation")
     }
 
     private func window(memoryID: String, size: Int) async throws -> [MemoryEntry] {
         let rows = try await client.query("""
             (SELECT seq, role, parts FROM inferwire_memory WHERE memory_id = \(memoryID) ORDER BY seq DESC LIMIT \(size))
-            UNION
+            UNION ALL
             (SELECT seq, role, parts FROM inferwire_memory WHERE memory_id = \(memoryID) AND role = 'system' ORDER BY seq DESC LIMIT 1)
-            ORDER BY seq DESC
             """)
-        var newestFirst: [(Int64, MemoryEntry)] = []
-        for try await (seq, role, parts) in rows.decode((Int64, String, ByteBuffer).self) {
-            newestFirst.append((seq, MemoryEntry(role: role, parts: try MemoryEntryCodec.decode(parts.readableBytesView))))
+        return try await Self.window(rows, size: size)
+    }
+
+    /// The window from rows that hold the last entries and the latest system entry (possibly
+    /// twice, in any order): `MemoryWindow`'s rule.
+    private static func window(_ rows: PostgresRowSequence, size: Int) async throws -> [MemoryEntry] {
+        var bySeq: [Int64: MemoryEntry] = [:]
+        for try await (seq, role, parts) in rows.decode((Int64, String, ByteBuffer).self) where bySeq[seq] == nil {
+            bySeq[seq] = MemoryEntry(role: role, parts: try MemoryEntryCodec.decode(parts.readableBytesView))
         }
-        var last = Array(newestFirst.prefix(size).map(\.1).reversed())
-        if newestFirst.count > size, !last.contains(where: { $0.role == "system" }), let system = newestFirst.last?.1, system.role == "system" {
+        let newestFirst = bySeq.keys.sorted(by: >)
+        var last = newestFirst.prefix(size).reversed().map { bySeq[$0]! }
+        if newestFirst.count > size, !last.contains(where: { $0.role == "system" }), let system = bySeq[newestFirst[size]], system.role == "system" {
             last = [system] + last.dropFirst()
         }
         return last
