@@ -9,6 +9,8 @@ struct SimulatorRequest {
     var query: [String: String]
     var headers: HTTPHeaders
     var body: Data
+    /// `x-simulator-fault`, else the configured fault.
+    var fault: SimulatedFault?
 
     /// Seconds a 429 asks the client to wait (`x-simulator-retry-after`, default 1).
     var retryAfter: Int { Int(headers.first(name: "x-simulator-retry-after") ?? "") ?? 1 }
@@ -71,14 +73,16 @@ final class SimulatorHandler: ChannelInboundHandler {
         let components = URLComponents(string: head.uri)
         var query: [String: String] = [:]
         for item in components?.queryItems ?? [] { query[item.name] = item.value ?? "" }
-        return SimulatorRequest(method: head.method, path: components?.path ?? head.uri, query: query, headers: head.headers, body: Data(body.readableBytesView))
+        let fault = head.headers.first(name: "x-simulator-fault").flatMap(SimulatedFault.init(rawValue:)) ?? configuration.fault
+        return SimulatorRequest(method: head.method, path: components?.path ?? head.uri, query: query, headers: head.headers,
+                                body: Data(body.readableBytesView), fault: fault)
     }
 
     // MARK: Routing
 
     private func route(_ request: SimulatorRequest) -> SimulatedResponse {
         let path = request.path
-        let fault = request.headers.first(name: "x-simulator-fault").flatMap(SimulatedFault.init(rawValue:)) ?? configuration.fault
+        let fault = request.fault
         if path == "/_simulator/requests" {
             if request.method == .DELETE { log.clear() }
             let encoder = JSONEncoder()
@@ -120,9 +124,8 @@ final class SimulatorHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             answering = false
         case .stream(let contentType, let pieces):
-            let fault = request.headers.first(name: "x-simulator-fault").flatMap(SimulatedFault.init(rawValue:)) ?? configuration.fault
             let delay = Int64(request.headers.first(name: "x-simulator-chunk-delay-ms") ?? "") ?? configuration.chunkDelayMilliseconds
-            stream(pieces, contentType: contentType, fault: fault, delay: delay, context: context)
+            stream(pieces, contentType: contentType, fault: request.fault, delay: delay, context: context)
         }
     }
 

@@ -140,12 +140,7 @@ struct ChatCommand: AsyncParsableCommand {
         var request = ModelInferRequest()
         request.modelName = model
         if history.count == 1 {
-            let turn = history[0]
-            InferRequestBuilder.addBytesInput(&request, name: "role", elements: [Array(turn.role.utf8)])
-            InferRequestBuilder.addBytesInput(&request, name: "content", elements: turn.parts.map(\.bytes))
-            InferRequestBuilder.addBytesInput(&request, name: "type", elements: turn.parts.map { Array($0.type.utf8) })
-            request.inputs[1].shape = [1, Int64(turn.parts.count)]
-            request.inputs[2].shape = [1, Int64(turn.parts.count)]
+            InferRequestBuilder.addChatMessage(&request, role: history[0].role, parts: history[0].parts)
             return request
         }
         func list(_ items: [String]) -> [UInt8] {

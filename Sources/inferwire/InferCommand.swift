@@ -131,7 +131,7 @@ struct InferCommand: AsyncParsableCommand {
             attachment = (mimeType, Array(data))
         }
         if let message {
-            InferRequestBuilder.addChatMessage(&built, role: role, text: message, attachments: attachment.map { [$0] } ?? [])
+            InferRequestBuilder.addChatMessage(&built, role: role, parts: [("text", Array(message.utf8))] + (attachment.map { [($0.mimeType, $0.bytes)] } ?? []))
         } else if let attachment {
             InferRequestBuilder.addBytesInput(&built, name: fileInput, elements: [attachment.bytes],
                                               parameters: ["content_type": .string(attachment.mimeType)])

@@ -39,14 +39,13 @@ enum InferRequestBuilder {
     }
 
     /// One chat message in the LLM runtimes' convention: `role` [1], and `content` / `type` of
-    /// shape [1, N]: the text first, then each attachment's raw bytes with its MIME type.
-    static func addChatMessage(_ request: inout ModelInferRequest, role: String, text: String, attachments: [(mimeType: String, bytes: [UInt8])]) {
+    /// shape [1, N], one element per part (`text` as UTF-8, media as their raw bytes).
+    static func addChatMessage(_ request: inout ModelInferRequest, role: String, parts: [(type: String, bytes: [UInt8])]) {
         addBytesInput(&request, name: "role", elements: [Array(role.utf8)])
-        let parts = 1 + attachments.count
-        addBytesInput(&request, name: "content", elements: [Array(text.utf8)] + attachments.map(\.bytes))
-        addBytesInput(&request, name: "type", elements: [Array("text".utf8)] + attachments.map { Array($0.mimeType.utf8) })
-        request.inputs[request.inputs.count - 2].shape = [1, Int64(parts)]
-        request.inputs[request.inputs.count - 1].shape = [1, Int64(parts)]
+        addBytesInput(&request, name: "content", elements: parts.map(\.bytes))
+        addBytesInput(&request, name: "type", elements: parts.map { Array($0.type.utf8) })
+        request.inputs[request.inputs.count - 2].shape = [1, Int64(parts.count)]
+        request.inputs[request.inputs.count - 1].shape = [1, Int64(parts.count)]
     }
 
     // MARK: - V2 JSON requests

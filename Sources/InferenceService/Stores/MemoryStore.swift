@@ -40,11 +40,20 @@ public protocol MemoryStore: Sendable {
 public enum MemoryWindow {
     public static func select(_ entries: [MemoryEntry], size: Int) -> [MemoryEntry] {
         guard size > 0 else { return [] }
-        let last = Array(entries.suffix(size))
-        guard entries.count > size, !last.contains(where: { $0.role == "system" }),
-            let system = entries.last(where: { $0.role == "system" })
-        else { return last }
-        return [system] + entries.suffix(size - 1)
+        return assemble(last: Array(entries.suffix(size)), latestSystem: entries.last(where: { $0.role == "system" }), size: size)
+    }
+
+    /// The rule for a backend that read the last `size` entries (oldest first) and, separately,
+    /// the conversation's latest system entry (which may be one of them).
+    static func assemble(last: [MemoryEntry], latestSystem: MemoryEntry?, size: Int) -> [MemoryEntry] {
+        guard needsSystemEntry(last: last, size: size), let latestSystem else { return last }
+        return [latestSystem] + last.dropFirst()
+    }
+
+    /// Whether the latest system entry could change the window: only when the last entries fill
+    /// it and hold no system entry (a backend can skip reading it otherwise).
+    static func needsSystemEntry(last: [MemoryEntry], size: Int) -> Bool {
+        size > 0 && last.count == size && !last.contains(where: { $0.role == "system" })
     }
 }
 

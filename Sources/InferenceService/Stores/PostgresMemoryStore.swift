@@ -190,11 +190,8 @@ public final class PostgresMemoryStore: MemoryStore {
             bySeq[seq] = MemoryEntry(role: role, parts: try MemoryEntryCodec.decode(parts.readableBytesView))
         }
         let newestFirst = bySeq.keys.sorted(by: >)
-        var last = newestFirst.prefix(size).reversed().map { bySeq[$0]! }
-        if newestFirst.count > size, !last.contains(where: { $0.role == "system" }), let system = bySeq[newestFirst[size]], system.role == "system" {
-            last = [system] + last.dropFirst()
-        }
-        return last
+        let latestSystem = newestFirst.lazy.compactMap { bySeq[$0] }.first { $0.role == "system" }
+        return MemoryWindow.assemble(last: newestFirst.prefix(size).reversed().map { bySeq[$0]! }, latestSystem: latestSystem, size: size)
     }
 
     public func close() async {

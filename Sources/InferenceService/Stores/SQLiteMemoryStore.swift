@@ -63,14 +63,13 @@ public final class SQLiteMemoryStore: MemoryStore, @unchecked Sendable {
         lastEntries.bind(1, memoryID)
         lastEntries.bind(2, Int64(windowSize))
         try lastEntries.run { row throws(InferenceError) in newestFirst.append(try Self.entry(row)) }
-        var window = Array(newestFirst.reversed())
-        if window.count == windowSize, windowSize > 0, !window.contains(where: { $0.role == "system" }) {
-            var system: MemoryEntry?
+        let last = Array(newestFirst.reversed())
+        var system: MemoryEntry?
+        if MemoryWindow.needsSystemEntry(last: last, size: windowSize) {
             lastSystem.bind(1, memoryID)
             try lastSystem.run { row throws(InferenceError) in system = try Self.entry(row) }
-            if let system { window = [system] + window.dropFirst() }
         }
-        return window
+        return MemoryWindow.assemble(last: last, latestSystem: system, size: windowSize)
     }
 
     private static func entry(_ row: SQLiteDatabase.Statement) throws(InferenceError) -> MemoryEntry {

@@ -63,30 +63,26 @@ public struct LLMEnvironment: Sendable {
             throw InferenceError(.unauthenticated, error.message)
         }
         // No key: an OpenAI-compatible server named by base_url may need none; otherwise the
-        // simulator stands in, or the model cannot load.
+        // simulator stands in (its address and its keys), or the model cannot load.
+        var standIn: Simulator?
         if key == nil, settings.baseURL == nil || azure {
             guard let simulator, simulator.providers.contains(settings.provider), settings.apiKeyEnv == nil else {
                 let names = settings.apiKeyEnv.map { [$0] } ?? APIKeys.environmentNames[settings.provider == .gemini ? "gemini" : (azure ? "azure" : "openai")] ?? []
                 throw InferenceError(.unavailable, "no API key for \(settings.provider.rawValue): set \(names.joined(separator: " or "))")
             }
-            switch settings.provider {
-            case .gemini:
-                return (GeminiProvider(baseURL: simulator.baseURL + "/v1beta", apiKey: Secret(simulator.geminiKey), engine: engine, retry: retry), true)
-            case .openai:
-                let endpoint: OpenAIProvider.Endpoint = azure
-                    ? .azure(endpoint: simulator.baseURL, deployment: settings.azureDeployment ?? settings.modelID, apiVersion: settings.apiVersion ?? "2024-10-21")
-                    : .openAI(baseURL: simulator.baseURL + "/v1")
-                return (OpenAIProvider(endpoint: endpoint, apiKey: Secret(simulator.openAIKey), engine: engine, retry: retry), true)
-            }
+            standIn = simulator
         }
         switch settings.provider {
         case .gemini:
-            return (GeminiProvider(baseURL: settings.baseURL ?? "https://generativelanguage.googleapis.com/v1beta", apiKey: key, engine: engine, retry: retry), false)
+            let baseURL = standIn.map { $0.baseURL + "/v1beta" } ?? settings.baseURL ?? "https://generativelanguage.googleapis.com/v1beta"
+            return (GeminiProvider(baseURL: baseURL, apiKey: standIn.map { Secret($0.geminiKey) } ?? key, engine: engine, retry: retry), standIn != nil)
         case .openai:
+            // Azure settings always carry azure_endpoint and api_version (LLMSettings.parse).
             let endpoint: OpenAIProvider.Endpoint = azure
-                ? .azure(endpoint: settings.azureEndpoint ?? "", deployment: settings.azureDeployment ?? settings.modelID, apiVersion: settings.apiVersion ?? "")
-                : .openAI(baseURL: settings.baseURL ?? "https://api.openai.com/v1")
-            return (OpenAIProvider(endpoint: endpoint, apiKey: key, engine: engine, retry: retry), false)
+                ? .azure(endpoint: standIn?.baseURL ?? settings.azureEndpoint ?? "", deployment: settings.azureDeployment ?? settings.modelID,
+                         apiVersion: settings.apiVersion ?? "2024-10-21")
+                : .openAI(baseURL: standIn.map { $0.baseURL + "/v1" } ?? settings.baseURL ?? "https://api.openai.com/v1")
+            return (OpenAIProvider(endpoint: endpoint, apiKey: standIn.map { Secret($0.openAIKey) } ?? key, engine: engine, retry: retry), standIn != nil)
         }
     }
 }
