@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "InferWireProtocol", targets: ["InferWireProtocol"]),
         .library(name: "InferenceService", targets: ["InferenceService"]),
         .library(name: "InferWireClient", targets: ["InferWireClient"]),
+        .library(name: "InferWireLoad", targets: ["InferWireLoad"]),
         .library(name: "Providers", targets: ["Providers"]),
         .library(name: "Templates", targets: ["Templates"]),
         .library(name: "ProviderSimulator", targets: ["ProviderSimulator"]),
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // The hand-written protobuf codec and the V2 messages. ByteBuffer is its only dependency:
@@ -64,11 +66,22 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        // The `inferwire` command: serve, infer, health, models.
+        // The load generator behind `inferwire load`: open and closed loops on the client's
+        // event loops, latencies in HdrHistograms.
+        .target(
+            name: "InferWireLoad",
+            dependencies: [
+                "InferWireClient", "InferWireProtocol", "ProtoWire",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The `inferwire` command: serve, infer, chat, load, health, models, simulate.
         .executableTarget(
             name: "inferwire",
             dependencies: [
-                "InferenceService", "InferWireClient", "InferWireProtocol", "ProtoWire", "ProviderSimulator", "Providers",
+                "InferenceService", "InferWireClient", "InferWireLoad", "InferWireProtocol", "ProtoWire", "ProviderSimulator", "Providers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -132,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "InferwireCLITests",
             dependencies: [
-                "inferwire", "InferenceService", "InferWireClient", "InferWireProtocol", "ProtoWire", "Providers",
+                "inferwire", "InferenceService", "InferWireClient", "InferWireLoad", "InferWireProtocol", "ProtoWire", "Providers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -64,6 +64,16 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        // The binary protocol with no work behind it: the ceiling of `inferwire load`.
+        .executableTarget(
+            name: "NullServer",
+            dependencies: [
+                .product(name: "InferWireProtocol", package: "InferWire"),
+                .product(name: "ProtoWire", package: "InferWire"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Plain libcurl in C: the direct baseline the provider layer is measured against.
         .target(
             name: "CurlBaseline",

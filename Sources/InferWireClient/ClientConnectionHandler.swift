@@ -9,8 +9,30 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = Frame
     typealias Continuation = AsyncThrowingStream<ByteBuffer, Error>.Continuation
 
+    /// Where a call's messages and end go: an async stream, or a callback run on the event loop
+    /// (the load generator's path: no task or stream per call).
+    enum Sink {
+        case stream(Continuation)
+        case callback((CallEvent) -> Void)
+
+        func message(_ payload: ByteBuffer) {
+            switch self {
+            case .stream(let continuation): continuation.yield(payload)
+            case .callback(let onEvent): onEvent(.message(payload))
+            }
+        }
+
+        func finish(_ error: InferenceError?) {
+            switch self {
+            case .stream(let continuation):
+                if let error { continuation.finish(throwing: error) } else { continuation.finish() }
+            case .callback(let onEvent): onEvent(.end(error))
+            }
+        }
+    }
+
     private var context: ChannelHandlerContext?
-    private var calls: [UInt32: Continuation] = [:]
+    private var calls: [UInt32: Sink] = [:]
     private var nextStreamID: UInt32 = 1
     private var goAwayLastStreamID: UInt32?
     private let settings: ConnectionSettings
@@ -51,31 +73,37 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// Opens a stream and sends its request; returns the stream id.
     func start(headers: RequestHeaders, message: ByteBuffer, continuation: Continuation) -> UInt32? {
+        start(headers: ByteBuffer(bytes: headers.serializedBytes()), message: message, sink: .stream(continuation))
+    }
+
+    /// Opens a stream with already-serialized headers; returns the stream id, or nil when the
+    /// call ended at once (its sink has been told why).
+    func start(headers: ByteBuffer, message: ByteBuffer, sink: Sink) -> UInt32? {
         guard let context, context.channel.isActive else {
-            continuation.finish(throwing: InferenceError.connectionLost("connection closed"))
+            sink.finish(InferenceError.connectionLost("connection closed"))
             return nil
         }
         if goAwayLastStreamID != nil {
-            continuation.finish(throwing: InferenceError.connectionLost("server is shutting down (GOAWAY)"))
+            sink.finish(InferenceError.connectionLost("server is shutting down (GOAWAY)"))
             return nil
         }
         // A message over the server's MAX_FRAME_SIZE would cost the whole connection (GOAWAY
         // FRAME_TOO_LARGE): refuse it here, for this call only.
         let limit = peerSettings?.maxFrameSize ?? ConnectionSettings.minimumFrameSize
         guard message.readableBytes <= limit else {
-            continuation.finish(throwing: InferenceError(
+            sink.finish(InferenceError(
                 .resourceExhausted, "request of \(message.readableBytes) bytes exceeds the server's MAX_FRAME_SIZE \(limit)"))
             return nil
         }
         // Stream ids are odd and rise; when they run out the connection is done (reconnect).
         guard nextStreamID < UInt32.max - 2 else {
-            continuation.finish(throwing: InferenceError.connectionLost("stream ids exhausted on this connection: reconnect"))
+            sink.finish(InferenceError.connectionLost("stream ids exhausted on this connection: reconnect"))
             return nil
         }
         let id = nextStreamID
         nextStreamID += 2
-        calls[id] = continuation
-        context.write(wrapOutboundOut(Frame(type: .headers, streamID: id, payload: ByteBuffer(bytes: headers.serializedBytes()))), promise: nil)
+        calls[id] = sink
+        context.write(wrapOutboundOut(Frame(type: .headers, streamID: id, payload: headers)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(Frame(type: .message, flags: .endStream, streamID: id, payload: message)), promise: nil)
         return id
     }
@@ -92,18 +120,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         let frame = unwrapInboundIn(data)
         switch frame.type {
         case .message:
-            calls[frame.streamID]?.yield(frame.payload)
+            calls[frame.streamID]?.message(frame.payload)
         case .status:
             guard let call = calls.removeValue(forKey: frame.streamID) else { return }
             do {
                 let status = try WireStatus(decoding: frame.payload)
-                if status.code == 0 {
-                    call.finish()
-                } else {
-                    call.finish(throwing: InferenceError(StatusCode(rawValue: status.code), status.message, details: status.details))
-                }
+                call.finish(status.code == 0
+                    ? nil : InferenceError(StatusCode(rawValue: status.code), status.message, details: status.details))
             } catch {
-                call.finish(throwing: InferenceError(.internal, "malformed STATUS from server: \(error)"))
+                call.finish(InferenceError(.internal, "malformed STATUS from server: \(error)"))
             }
         case .settings:
             if !frame.flags.contains(.ack) {
@@ -128,7 +153,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             guard let call = calls.removeValue(forKey: frame.streamID) else { return }
             var payload = frame.payload
             let code = payload.readInteger(endianness: .big, as: UInt32.self).map { Int32(truncatingIfNeeded: $0) } ?? 1
-            call.finish(throwing: InferenceError(StatusCode(rawValue: code), "server cancelled the stream"))
+            call.finish(InferenceError(StatusCode(rawValue: code), "server cancelled the stream"))
         case .goAway:
             let goAway = try? GoAway.decode(frame.payload)
             let last = goAway?.lastStreamID ?? 0
@@ -136,7 +161,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             // Streams the server will not finish fail now; the others run to their STATUS.
             for (id, call) in calls where id > last || goAway?.code != .noError {
                 calls[id] = nil
-                call.finish(throwing: InferenceError.connectionLost("server sent GOAWAY (\(goAway?.code.description ?? "?")): \(goAway?.message ?? "")"))
+                call.finish(InferenceError.connectionLost("server sent GOAWAY (\(goAway?.code.description ?? "?")): \(goAway?.message ?? "")"))
             }
         default:
             break
@@ -159,6 +184,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private func failAll(_ error: InferenceError) {
         let open = calls
         calls.removeAll()
-        for call in open.values { call.finish(throwing: error) }
+        for call in open.values { call.finish(error) }
     }
 }

@@ -73,6 +73,36 @@ public final class InferWireClient: Sendable {
         }
     }
 
+    // MARK: - Calls from the event loop
+
+    /// The event loop the connection lives on: `startCall` runs there.
+    public var eventLoop: EventLoop { channel.eventLoop }
+
+    /// `headers` as sent on the wire (with this client's token), to serialize once and send
+    /// with many `startCall`s.
+    public func serializedHeaders(_ headers: RequestHeaders) -> ByteBuffer {
+        var headers = headers
+        if let token, headers.authorization.isEmpty { headers.authorization = "Bearer \(token)" }
+        return ByteBuffer(bytes: headers.serializedBytes())
+    }
+
+    /// Starts a call from the connection's event loop (it must be called there). `onEvent` runs
+    /// on the event loop for every response message and once at the end, with the error if the
+    /// status was not OK. No task or stream per call: the load generator's path. Returns the
+    /// stream id (for `cancelCall`), or nil if the call already ended (it was told why).
+    @discardableResult
+    public func startCall(headers: ByteBuffer, message: ByteBuffer, onEvent: @escaping (CallEvent) -> Void) -> UInt32? {
+        handler.value.start(headers: headers, message: message, sink: .callback(onEvent))
+    }
+
+    /// Cancels a call started with `startCall`, from the event loop; `onEvent` is not called again.
+    public func cancelCall(_ id: UInt32) {
+        handler.value.cancel(id)
+    }
+
+    /// Whether the connection is still open.
+    public var isActive: Bool { channel.isActive }
+
     /// A unary call: exactly one response message.
     public func unary<Response: ProtoMessage>(
         _ method: Method, _ request: some ProtoMessage, as: Response.Type,
@@ -160,6 +190,13 @@ public final class InferWireClient: Sendable {
         message.encode(into: &buffer)
         return buffer
     }
+}
+
+/// What a call started with `startCall` reports, on the connection's event loop.
+public enum CallEvent {
+    case message(ByteBuffer)
+    /// The call is over: nil when the server's status was OK.
+    case end(InferenceError?)
 }
 
 extension Duration {

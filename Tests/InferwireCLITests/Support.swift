@@ -74,6 +74,7 @@ func runCommand(_ arguments: [String]) async throws -> CommandResult {
         case let command as ModelsCommand.Load: code = try await command.execute(output)
         case let command as ModelsCommand.Unload: code = try await command.execute(output)
         case let command as InferCommand: code = try await command.execute(output)
+        case let command as LoadCommand: code = try await command.execute(output, progress: nil)
         default:
             Issue.record("no execute for \(type(of: command))")
             code = -1
