@@ -29,15 +29,17 @@ struct LoadCommandTests {
         ((report[key] as? [String: Any])?[percentile] as? NSNumber)?.intValue ?? -1
     }
 
-    @Test("percentiles follow a known distribution: 9 calls in 10 sleep 10 ms, 1 sleeps 80 ms")
+    @Test("percentiles follow a known distribution: 9 calls in 10 sleep 5 ms, 1 sleeps 1.5 s")
     func knownDistribution() async throws {
-        let directory = try Self.requestDirectory(delays: [10, 10, 10, 10, 10, 10, 10, 10, 10, 80])
+        // The two groups are far apart so that a loaded test machine cannot blur them: sleeps
+        // are lower bounds, and nothing else here takes anywhere near 1.5 s.
+        let directory = try Self.requestDirectory(delays: [5, 5, 5, 5, 5, 5, 5, 5, 5, 1500])
         defer { try? FileManager.default.removeItem(at: directory) }
         let hdr = directory.appendingPathComponent("latency.hgrm").path
         try await EchoServer.with { server in
             let result = try await runCommand([
                 "load", "echo", "--port", "\(server.port)", "--directory", directory.path, "--requests", "40",
-                "--warmup", "0", "--json", "--hdr-file", hdr, "--label", "known",
+                "--concurrency", "10", "--warmup", "0", "--json", "--hdr-file", hdr, "--label", "known",
             ])
             let report = try Self.report(result)
             #expect(report["label"] as? String == "known")
@@ -45,12 +47,12 @@ struct LoadCommandTests {
             #expect(report["requests"] as? Int == 40)
             #expect(report["ok"] as? Int == 40)
             #expect((report["payloads"] as? [[String: Any]])?.count == 10)
-            // Sleeps are lower bounds; the upper bounds only need to tell the two groups apart.
-            #expect(Self.microseconds(report, "latency_us", "min") >= 10_000)
-            #expect(Self.microseconds(report, "latency_us", "p50") < 80_000)
-            #expect(Self.microseconds(report, "latency_us", "p90") < 80_000)
-            #expect(Self.microseconds(report, "latency_us", "p99") >= 79_900)
-            #expect(Self.microseconds(report, "latency_us", "max") >= 79_900)
+            // 36 calls of the fast group, then 4 slow ones: p90 is the 36th value, p99 a slow one.
+            #expect(Self.microseconds(report, "latency_us", "min") >= 5_000)
+            #expect(Self.microseconds(report, "latency_us", "p50") < 1_500_000)
+            #expect(Self.microseconds(report, "latency_us", "p90") < 1_500_000)
+            #expect(Self.microseconds(report, "latency_us", "p99") >= 1_499_000)
+            #expect(Self.microseconds(report, "latency_us", "max") >= 1_499_000)
             #expect(((report["latency_us"] as? [String: Any])?["count"] as? Int) == 40)
             // The HdrHistogram percentile file: milliseconds, and every call counted.
             let text = try String(contentsOfFile: hdr, encoding: .utf8)
@@ -60,15 +62,16 @@ struct LoadCommandTests {
                 guard fields.count >= 3, let value = Double(fields[0]), let percentile = Double(fields[1]) else { return nil }
                 return (value, percentile)
             }
-            #expect(values.first.map { $0.0 >= 10 } == true)
-            #expect(values.last.map { $0.0 >= 79.9 && $0.1 == 1 } == true)
+            #expect(values.first.map { $0.0 >= 5 } == true)
+            #expect(values.last.map { $0.0 >= 1499 && $0.1 == 1 } == true)
             #expect(text.contains("Total count    =           40]"))
         }
     }
 
     @Test("errors are counted by status: 1 call in 4 misses its deadline; every call failing exits 1; no server exits 2")
     func errorCounting() async throws {
-        let directory = try Self.requestDirectory(delays: [0, 0, 0, 5000])
+        // The deadline (1.5 s) is far from both groups (0 ms, 10 s), whatever the machine's load.
+        let directory = try Self.requestDirectory(delays: [0, 0, 0, 10_000])
         defer { try? FileManager.default.removeItem(at: directory) }
         let port: Int
         do {
@@ -76,7 +79,7 @@ struct LoadCommandTests {
             port = server.port
             let result = try await runCommand([
                 "load", "echo", "--port", "\(port)", "--directory", directory.path, "--requests", "20",
-                "--warmup", "0", "--timeout", "0.1", "--json",
+                "--concurrency", "4", "--warmup", "0", "--timeout", "1.5", "--json",
             ])
             let report = try Self.report(result)
             #expect(report["requests"] as? Int == 20)
@@ -87,7 +90,7 @@ struct LoadCommandTests {
             #expect(((report["latency_us"] as? [String: Any])?["count"] as? Int) == 15)
 
             let text = try await runCommand([
-                "load", "echo", "--port", "\(port)", "--directory", directory.path, "--requests", "8", "--warmup", "0", "--timeout", "0.1",
+                "load", "echo", "--port", "\(port)", "--directory", directory.path, "--requests", "8", "--concurrency", "4", "--warmup", "0", "--timeout", "1.5",
             ])
             #expect(text.lines.contains { $0.hasPrefix("requests   8 ") && $0.hasSuffix("ok 6, errors DEADLINE_EXCEEDED 2") })
             #expect(text.lines.contains { $0.hasPrefix("first DEADLINE_EXCEEDED: ") })
@@ -152,9 +155,9 @@ struct LoadCommandTests {
             #expect(Self.microseconds(report, "first_message_us", "min") >= 20_000)
             #expect(((report["first_message_us"] as? [String: Any])?["count"] as? Int) == 12)
             #expect(((report["between_messages_us"] as? [String: Any])?["count"] as? Int) == 36)
-            // Messages leave the server 20 ms apart; a busy test machine may deliver two in one
-            // read, so look at the mean gap rather than the smallest.
-            #expect(Self.microseconds(report, "between_messages_us", "mean") >= 15_000)
+            // Messages leave the server 20 ms apart; a busy test machine may deliver several in
+            // one read, so only the mean gap is bounded, loosely.
+            #expect(Self.microseconds(report, "between_messages_us", "mean") >= 5_000)
             #expect(Self.microseconds(report, "latency_us", "min") >= 80_000)
             let sent = try #require(report["bytes_sent"] as? Int)
             let received = try #require(report["bytes_received"] as? Int)
