@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "inferwire",
             dependencies: [
-                "InferenceService", "InferWireClient", "InferWireLoad", "InferWireProtocol", "ProtoWire", "ProviderSimulator", "Providers",
+                "CMalloc", "InferenceService", "InferWireClient", "InferWireLoad", "InferWireProtocol", "ProtoWire", "ProviderSimulator", "Providers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -89,6 +89,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // glibc's malloc.h (mallopt): how the server keeps large message buffers for reuse.
+        .systemLibrary(name: "CMalloc"),
         // SQLite (Debian's libsqlite3), the embedded conversational-memory store.
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // libcurl, with typed wrappers for its variadic setters.

@@ -113,7 +113,10 @@ struct LoadCommand: AsyncParsableCommand {
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
     }
 
-    func run() async throws { try await runForShell(execute) }
+    func run() async throws {
+        MallocTuning.keepLargeBlocks(environment: ProcessInfo.processInfo.environment)
+        try await runForShell(execute)
+    }
 
     /// The plan the flags describe.
     func plan() -> LoadPlan {

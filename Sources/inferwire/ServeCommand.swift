@@ -73,6 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        MallocTuning.keepLargeBlocks(environment: ProcessInfo.processInfo.environment)
         try await runForShell { output in
             let (server, providers) = try await start(environment: ProcessInfo.processInfo.environment, output: output)
             defer { providers.shutdown() }

@@ -83,6 +83,36 @@ struct FramingTests {
         #expect(try channel.readInbound(as: Frame.self) == frame)
     }
 
+    @Test("a large payload arriving in pieces is gathered in a buffer of its own; frames around it intact")
+    func largePayloadInItsOwnBuffer() throws {
+        let before = Frame(type: .ping, streamID: 0, payload: ByteBuffer(bytes: [1, 2, 3, 4, 5, 6, 7, 8]))
+        let large = Frame(type: .message, flags: .endStream, streamID: 1,
+                          payload: ByteBuffer(bytes: (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }))
+        let after = Frame(type: .message, streamID: 3, payload: ByteBuffer(bytes: [9, 9]))
+        let stream = ConnectionPreface.bytes + bytes(before) + bytes(large) + bytes(after)
+        for chunkSize in [1_000, 65_536, 100_003, stream.count - 1] {
+            let channel = try makeChannel()
+            var offset = 0
+            while offset < stream.count {
+                let end = min(offset + chunkSize, stream.count)
+                try channel.writeInbound(ByteBuffer(bytes: stream[offset..<end]))
+                offset = end
+            }
+            var received: [Frame] = []
+            while let frame = try channel.readInbound(as: Frame.self) { received.append(frame) }
+            #expect(received == [before, large, after], "chunk size \(chunkSize)")
+            _ = try channel.finish()
+        }
+        // The header is checked before the payload is gathered.
+        let channel = try makeChannel()
+        var header = ByteBuffer()
+        large.writeHeader(into: &header)
+        header.setInteger(UInt16(1), at: 6, endianness: .big)
+        var input = ByteBuffer(bytes: ConnectionPreface.bytes)
+        input.writeBuffer(&header)
+        #expect(throws: ProtocolViolation.self) { try channel.writeInbound(input) }
+    }
+
     @Test("a small payload read after a large frame does not keep the large buffer alive")
     func smallPayloadsAreCompacted() throws {
         let channel = try makeChannel()

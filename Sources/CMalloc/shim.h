@@ -1,0 +1,2 @@
+// glibc's allocator controls (mallopt), for MallocTuning in the inferwire command.
+#include <malloc.h>
