@@ -104,8 +104,23 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         nextStreamID += 2
         calls[id] = sink
         context.write(wrapOutboundOut(Frame(type: .headers, streamID: id, payload: headers)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(Frame(type: .message, flags: .endStream, streamID: id, payload: message)), promise: nil)
+        context.write(wrapOutboundOut(Frame(type: .message, flags: .endStream, streamID: id, payload: message)), promise: nil)
+        // Calls started while responses are being read (the load generator starts the next
+        // call from the last one's end) leave together, in one flush when the read is over.
+        if reading { flushPending = true } else { context.flush() }
         return id
+    }
+
+    private var reading = false
+    private var flushPending = false
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        reading = false
+        if flushPending {
+            flushPending = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
     }
 
     /// The caller gave up: tell the server to stop, and forget the call.
@@ -117,6 +132,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        reading = true
         let frame = unwrapInboundIn(data)
         switch frame.type {
         case .message:

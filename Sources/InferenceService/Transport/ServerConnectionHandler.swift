@@ -82,6 +82,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        reading = true
         let frame = unwrapInboundIn(data)
         metrics.bytesReceived(Frame.headerSize + frame.payload.readableBytes)
         do {
@@ -242,7 +243,41 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             return
         }
         metrics.bytesSent(Frame.headerSize + message.readableBytes)
-        context.writeAndFlush(wrapOutboundOut(Frame(type: .message, streamID: id, payload: message)), promise: nil)
+        context.write(wrapOutboundOut(Frame(type: .message, streamID: id, payload: message)), promise: nil)
+        scheduleFlush(context: context)
+    }
+
+    /// Whether a flush is already queued on the event loop, or due when the read ends.
+    private var flushScheduled = false
+    private var reading = false
+    private var flushAfterRead = false
+
+    /// Responses written during one turn of the event loop leave in one flush (one writev), not
+    /// one each: at 45,000 calls/s two flushes per call were a third of the server's CPU.
+    /// Frames written while reading (refusals, errors) go when the read is over.
+    private func scheduleFlush(context: ChannelHandlerContext) {
+        if reading {
+            flushAfterRead = true
+            return
+        }
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute { loopBound.value.flushNow() }
+    }
+
+    private func flushNow() {
+        flushScheduled = false
+        context?.flush()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        reading = false
+        if flushAfterRead {
+            flushAfterRead = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
     }
 
     private func finish(_ id: UInt32, _ error: InferenceError?) {
@@ -299,8 +334,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             details: (error?.details ?? [:]).mapValues { String($0.utf8.prefix(1024)) ?? "" })
         if !requestID.isEmpty { status.details["request_id"] = String(requestID.utf8.prefix(1024)) ?? "" }
         metrics.bytesSent(Frame.headerSize + status.encodedSize)
-        lastWrite = context.writeAndFlush(
+        lastWrite = context.write(
             wrapOutboundOut(Frame(type: .status, streamID: id, payload: ByteBuffer(bytes: status.serializedBytes()))))
+        scheduleFlush(context: context)
     }
 
     /// Graceful shutdown: GOAWAY, no new streams, close once the running ones are done.
