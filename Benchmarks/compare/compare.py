@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""InferWire and MLServer side by side, in one run, on the same echo model and payloads.
+
+  Benchmarks/compare/run.sh [seconds]        (builds, sets up the venv, then runs this)
+
+For each payload (chat, image-1m, image-5m) and each target (InferWire binary via
+`inferwire load`; MLServer gRPC and REST via v2load.py):
+  1. a warm-up run (not recorded);
+  2. saturation: a closed-loop run; requests/s, and the server process tree's CPU seconds
+     (procstats, read just before and after) per 1,000 requests and its RSS after the run;
+  3. half load: an open-loop run at half of that target's own saturation rate (coordinated
+     omission corrected on both sides); p50/p99, and an .hgrm file for the plots.
+Results go to results/<UTC time>/: every run's JSON, results.json, results.md, plots.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import payloads  # noqa: E402
+import procstats  # noqa: E402
+
+PAYLOADS = ["chat", "image-1m", "image-5m"]
+
+# Closed-loop settings that saturate each server here (2 cores, client and server sharing them);
+# found by exploration (NOTES.md). InferWire: connections x calls in flight, one client thread.
+# MLServer: client processes x in flight per process.
+SATURATION = {
+    "inferwire": {"chat": (4, 64), "image-1m": (2, 4), "image-5m": (1, 1)},
+    "mlserver-grpc": {"chat": (2, 8), "image-1m": (1, 4), "image-5m": (1, 4)},
+    "mlserver-rest": {"chat": (1, 8), "image-1m": (1, 1), "image-5m": (1, 1)},
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tree_stats(pid):
+    """CPU seconds, current RSS and peak RSS (MiB) of pid and its descendants."""
+    cpu, rss, peak = 0.0, 0, 0
+    for p in procstats.tree(pid):
+        try:
+            cpu += procstats.cpu_seconds(p)
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("VmHWM:"):
+                        peak += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return cpu, rss / 1024, peak / 1024
+
+
+def run_json(command, log):
+    started = time.monotonic()
+    usage_before = os.times()
+    result = subprocess.run(command, capture_output=True, text=True)
+    usage_after = os.times()
+    with open(log, "a") as f:
+        f.write("$ " + " ".join(command) + "\n" + result.stdout + result.stderr + "\n")
+    if result.returncode != 0:
+        raise SystemExit(f"failed ({result.returncode}): {' '.join(command)}\n{result.stderr[-2000:]}")
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    # The client's own processes, whole run (startup included): what loading costs each side.
+    report["client_process_cpu_seconds"] = (usage_after.children_user + usage_after.children_system) - (
+        usage_before.children_user + usage_before.children_system)
+    report["wall_seconds"] = time.monotonic() - started
+    return report
+
+
+class Target:
+    def __init__(self, name, pid, command):
+        self.name, self.pid, self.command = name, pid, command
+
+
+def inferwire_command(binary, port, payload, files):
+    def command(mode, seconds, warmup, label, hdr=None):
+        args = [binary, "load", "echo", "--port", str(port), "--json", "--label", label,
+                "--duration", str(seconds), "--warmup", str(warmup)]
+        if payload == "chat":
+            args += ["--message", payloads.CHAT_CONTENT]
+        else:
+            args += ["--file", files[payload], "--type", "image/jpeg"]
+        if mode[0] == "closed":
+            connections, concurrency = SATURATION["inferwire"][payload]
+            args += ["--connections", str(connections), "--concurrency", str(concurrency)]
+        else:
+            args += ["--connections", "4", "--rate", f"{mode[1]:.1f}"]
+        if hdr:
+            args += ["--hdr-file", hdr]
+        return args
+    return command
+
+
+def v2load_command(protocol, port, payload):
+    def command(mode, seconds, warmup, label, hdr=None):
+        args = [sys.executable, os.path.join(HERE, "v2load.py"), "--protocol", protocol, "--port", str(port),
+                "--payload", payload, "--json", "--label", label, "--duration", str(seconds), "--warmup", str(warmup)]
+        processes, concurrency = SATURATION[f"mlserver-{protocol}"][payload]
+        if mode[0] == "closed":
+            args += ["--processes", str(processes), "--concurrency", str(concurrency)]
+        else:
+            args += ["--processes", str(processes), "--rate", f"{mode[1]:.1f}"]
+        if hdr:
+            args += ["--hdr-file", hdr]
+        return args
+    return command
+
+
+def measure(target, payload, seconds, out, log):
+    command = target.command(payload)
+    label = f"{target.name} {payload}"
+    run_json(command(("closed",), 3, 0, label + " warm-up"), log)
+    cpu_before, _, _ = tree_stats(target.pid)
+    saturation = run_json(command(("closed",), seconds, 0, label + " saturation"), log)
+    cpu_after, rss, peak = tree_stats(target.pid)
+    rate = saturation["requests_per_second"]
+    hdr = os.path.join(out, f"{target.name}-{payload}-half.hgrm")
+    half = run_json(command(("open", rate / 2), seconds, 1, label + " half load", hdr), log)
+    with open(os.path.join(out, f"{target.name}-{payload}.json"), "w") as f:
+        json.dump({"saturation": saturation, "half": half}, f, indent=1)
+    requests = max(1, saturation["requests"])
+    row = {
+        "target": target.name, "payload": payload,
+        "saturation_rps": rate, "saturation_errors": sum(saturation["errors"].values()),
+        "half_rate": rate / 2, "half_rps": half["requests_per_second"], "half_errors": sum(half["errors"].values()),
+        "half_p50_us": (half["latency_us"] or {}).get("p50"), "half_p99_us": (half["latency_us"] or {}).get("p99"),
+        "server_cpu_s_per_1k": 1000 * (cpu_after - cpu_before) / requests,
+        "client_cpu_s_per_1k": 1000 * saturation["client_process_cpu_seconds"] / requests,
+        "server_rss_mib": rss, "server_peak_rss_mib": peak, "hgrm": hdr,
+    }
+    print(f"  {target.name:14} {payload:8}  {rate:10,.0f} req/s   half: p50 {row['half_p50_us']} µs"
+          f" p99 {row['half_p99_us']} µs   server CPU {row['server_cpu_s_per_1k']:.3f} s/1k   RSS {rss:.0f} MiB", flush=True)
+    return row
+
+
+def wait_for_inferwire(binary, port, process):
+    for _ in range(300):
+        if process.poll() is not None:
+            raise SystemExit("inferwire serve exited during startup")
+        if subprocess.run([binary, "health", "--port", str(port), "--model", "echo"], capture_output=True).returncode == 0:
+            return
+        time.sleep(0.1)
+    raise SystemExit("inferwire serve not ready after 30 s")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--inferwire", required=True, help="the release-built inferwire binary")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--payloads", default=",".join(PAYLOADS))
+    parser.add_argument("--out")
+    a = parser.parse_args()
+    out = a.out or os.path.join(HERE, "results", datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+    os.makedirs(out, exist_ok=True)
+    log = os.path.join(out, "commands.log")
+    files = payloads.write_payload_files()
+    chosen = [p for p in a.payloads.split(",") if p]
+
+    iw_port, http_port, grpc_port = free_port(), free_port(), free_port()
+    iw_log = open(os.path.join(out, "inferwire-serve.log"), "w")
+    environment = dict(os.environ, MLSERVER_METRICS_PORT="0")
+    inferwire = subprocess.Popen(
+        [a.inferwire, "serve", "--repository", os.path.join(HERE, "inferwire-models"), "--host", "127.0.0.1",
+         "--port", str(iw_port)], stdout=iw_log, stderr=subprocess.STDOUT, env=environment)
+    mlserver_pid = None
+    try:
+        wait_for_inferwire(a.inferwire, iw_port, inferwire)
+        started = subprocess.run(
+            ["bash", os.path.join(HERE, "mlserver_side.sh"), "start"], capture_output=True, text=True,
+            env=dict(os.environ, MLSERVER_HTTP_PORT=str(http_port), MLSERVER_GRPC_PORT=str(grpc_port), RESULTS_DIR=out))
+        if started.returncode != 0:
+            raise SystemExit("MLServer did not start:\n" + started.stderr)
+        mlserver_pid = int(started.stdout.split()[-1])
+        targets = [
+            Target("inferwire", inferwire.pid, lambda p: inferwire_command(a.inferwire, iw_port, p, files)),
+            Target("mlserver-grpc", mlserver_pid, lambda p: v2load_command("grpc", grpc_port, p)),
+            Target("mlserver-rest", mlserver_pid, lambda p: v2load_command("rest", http_port, p)),
+        ]
+        rows = []
+        for payload in chosen:
+            for target in targets:
+                rows.append(measure(target, payload, a.seconds, out, log))
+            # The same offered load for both: InferWire at each MLServer front end's half rate.
+            for row in rows[-2:]:
+                command = targets[0].command(payload)
+                same = run_json(command(("open", row["half_rate"]), a.seconds, 1,
+                                        f"inferwire {payload} at {row['target']}'s half rate"), log)
+                row["inferwire_same_rate_p50_us"] = (same["latency_us"] or {}).get("p50")
+                row["inferwire_same_rate_p99_us"] = (same["latency_us"] or {}).get("p99")
+                print(f"  inferwire at {row['target']}'s half rate ({row['half_rate']:,.0f}/s): "
+                      f"p50 {row['inferwire_same_rate_p50_us']} µs p99 {row['inferwire_same_rate_p99_us']} µs", flush=True)
+        _, idle_rss_iw, _ = tree_stats(inferwire.pid)
+        _, idle_rss_ml, _ = tree_stats(mlserver_pid)
+    finally:
+        inferwire.terminate()
+        inferwire.wait(timeout=30)
+        if mlserver_pid:
+            subprocess.run(["bash", os.path.join(HERE, "mlserver_side.sh"), "stop", str(mlserver_pid)])
+
+    versions = {
+        "inferwire": subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
+        "mlserver": __import__("mlserver").__version__,
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+        "seconds_per_run": a.seconds,
+    }
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump({"versions": versions, "rows": rows}, f, indent=1)
+    write_markdown(rows, versions, out)
+    for payload in chosen:
+        curves = [f"{row['target']}={row['hgrm']}" for row in rows if row["payload"] == payload]
+        for extension in ("png", "svg"):
+            subprocess.run([sys.executable, os.path.join(HERE, "plot_latency.py"),
+                            os.path.join(out, f"latency-{payload}.{extension}"), *curves,
+                            "--title", f"echo, {payload}, open loop at half of each server's saturation"], check=True)
+    print(f"results in {out}")
+
+
+def write_markdown(rows, versions, out):
+    def cell(row, key, scale=1, digits=0):
+        value = row.get(key)
+        return "–" if value is None else f"{value / scale:,.{digits}f}"
+
+    lines = [f"InferWire {versions['inferwire']}, MLServer {versions['mlserver']}, Python {versions['python']}, "
+             f"{versions['cpus']} CPUs, {versions['seconds_per_run']:g} s per run", "",
+             "| payload | server | req/s at saturation | p50 at half load | p99 at half load | server CPU s / 1k req | server RSS MiB | client CPU s / 1k req |",
+             "|:--|:--|--:|--:|--:|--:|--:|--:|"]
+    for row in rows:
+        lines.append(f"| {row['payload']} | {row['target']} | {cell(row, 'saturation_rps')} | "
+                     f"{cell(row, 'half_p50_us', 1000, 2)} ms | {cell(row, 'half_p99_us', 1000, 2)} ms | "
+                     f"{cell(row, 'server_cpu_s_per_1k', 1, 3)} | {cell(row, 'server_rss_mib')} | {cell(row, 'client_cpu_s_per_1k', 1, 3)} |")
+    lines += ["", "The same offered load: InferWire at each MLServer front end's half-load rate:", "",
+              "| payload | rate (MLServer's half load) | MLServer p50 / p99 | InferWire p50 / p99 |", "|:--|--:|--:|--:|"]
+    for row in rows:
+        if "inferwire_same_rate_p99_us" in row:
+            lines.append(f"| {row['payload']} | {row['half_rate']:,.0f}/s ({row['target']}) | "
+                         f"{cell(row, 'half_p50_us', 1000, 2)} / {cell(row, 'half_p99_us', 1000, 2)} ms | "
+                         f"{cell(row, 'inferwire_same_rate_p50_us', 1000, 2)} / {cell(row, 'inferwire_same_rate_p99_us', 1000, 2)} ms |")
+    lines += ["", "Ratios (InferWire / MLServer):", ""]
+    by = {(r["target"], r["payload"]): r for r in rows}
+    for payload in PAYLOADS:
+        iw = by.get(("inferwire", payload))
+        if not iw:
+            continue
+        for other in ("mlserver-grpc", "mlserver-rest"):
+            ml = by.get((other, payload))
+            if not ml:
+                continue
+            lines.append(
+                f"- {payload} vs {other}: requests/s {iw['saturation_rps'] / ml['saturation_rps']:.1f}×, "
+                f"p99 at half load {iw['half_p99_us'] / ml['half_p99_us']:.3f}×, "
+                f"p99 at the same rate {ml['inferwire_same_rate_p99_us'] / ml['half_p99_us']:.3f}×, "
+                f"server CPU per request {iw['server_cpu_s_per_1k'] / ml['server_cpu_s_per_1k']:.3f}×")
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
