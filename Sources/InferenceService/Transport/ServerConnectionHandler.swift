@@ -204,7 +204,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let eventLoop = context.eventLoop
         let dispatcher = self.dispatcher
         let payload = frame.payload
-        stream.task = Task {
+        stream.task = Task(executorPreference: callExecutor(context.eventLoop)) {
             let status: InferenceError?
             do throws(InferenceError) {
                 try await dispatcher.dispatch(headers: headers, payload: payload) { message in
@@ -221,6 +221,16 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             eventLoop.execute { loopBound.value.finish(id, status) }
         }
         streams[id] = stream
+    }
+
+    private var executor: EventLoopTaskExecutor?
+
+    /// The executor calls on this connection prefer: its event loop (see EventLoopTaskExecutor).
+    private func callExecutor(_ eventLoop: EventLoop) -> EventLoopTaskExecutor {
+        if let executor { return executor }
+        let made = EventLoopTaskExecutor(eventLoop)
+        executor = made
+        return made
     }
 
     /// Continuations of calls waiting for the socket to become writable again.
