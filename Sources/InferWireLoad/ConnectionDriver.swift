@@ -66,7 +66,7 @@ final class ConnectionDriver {
     func abort() {
         stopped = true
         timer?.cancel()
-        recorder.unfinished += inFlightCount
+        recorder.totals.unfinished += inFlightCount
         for id in inFlight.keys { client.cancelCall(id) }
         inFlight.removeAll()
         inFlightCount = 0
@@ -153,9 +153,9 @@ final class ConnectionDriver {
                 if streaming {
                     if measured {
                         if messages == 1 {
-                            recorder.firstMessage.record(nanoseconds: at &- due)
+                            recorder.totals.firstMessage.record(nanoseconds: at &- due)
                         } else {
-                            recorder.betweenMessages.record(nanoseconds: at &- lastMessageAt)
+                            recorder.totals.betweenMessages.record(nanoseconds: at &- lastMessageAt)
                         }
                     }
                     lastMessageAt = at
@@ -170,8 +170,8 @@ final class ConnectionDriver {
                 if let id { inFlight[id] = nil }
                 inFlightCount -= 1
                 if measured {
-                    recorder.bytesReceived += received
-                    recorder.messagesReceived += messages
+                    recorder.totals.bytesReceived += received
+                    recorder.totals.messagesReceived += messages
                 }
                 if let error {
                     recorder.intervalErrors += 1
@@ -184,15 +184,15 @@ final class ConnectionDriver {
                 } else {
                     recorder.interval.record(nanoseconds: at &- due)
                     if measured {
-                        recorder.ok += 1
-                        recorder.latency.record(nanoseconds: at &- due)
-                        recorder.serviceTime.record(nanoseconds: at &- sentAt)
+                        recorder.totals.ok += 1
+                        recorder.totals.latency.record(nanoseconds: at &- due)
+                        recorder.totals.serviceTime.record(nanoseconds: at &- sentAt)
                     }
                 }
                 pump()
             }
         }
-        if measured { recorder.bytesSent += payload.bytes }
+        if measured { recorder.totals.bytesSent += payload.bytes }
         if let id, !ended { inFlight[id] = () }
     }
 }

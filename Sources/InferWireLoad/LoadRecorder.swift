@@ -17,6 +17,27 @@ extension LatencyHistogram {
 /// What the calls on one event loop measured. Confined to that loop: the connections sharing
 /// it record here without locks; the generator reads it from the loop.
 final class LoadRecorder {
+    /// Measured calls only (warm-up excluded).
+    var totals = LoadTotals()
+    /// Since the last progress report (warm-up included).
+    var interval = makeLatencyHistogram()
+    var intervalErrors = 0
+
+    func recordError(_ status: String, _ message: String) {
+        totals.errors[status, default: 0] += 1
+        if totals.errorExamples[status] == nil { totals.errorExamples[status] = message }
+    }
+
+    func takeInterval() -> IntervalSnapshot {
+        let snapshot = IntervalSnapshot(latency: interval, errors: intervalErrors)
+        interval.reset()
+        intervalErrors = 0
+        return snapshot
+    }
+}
+
+/// What was recorded, mergeable across event loops.
+struct LoadTotals: Sendable {
     /// Whole calls: from when each was due (open loop) or sent (closed loop) to its STATUS.
     var latency = makeLatencyHistogram()
     /// From when each call was actually sent: differs from `latency` in open loop when the
@@ -33,42 +54,6 @@ final class LoadRecorder {
     var bytesReceived = 0
     var messagesReceived = 0
     /// Calls cancelled because they did not end within the drain timeout.
-    var unfinished = 0
-    /// Since the last progress report (warm-up included).
-    var interval = makeLatencyHistogram()
-    var intervalErrors = 0
-
-    func recordError(_ status: String, _ message: String) {
-        errors[status, default: 0] += 1
-        if errorExamples[status] == nil { errorExamples[status] = message }
-    }
-
-    func takeInterval() -> IntervalSnapshot {
-        let snapshot = IntervalSnapshot(latency: interval, errors: intervalErrors)
-        interval.reset()
-        intervalErrors = 0
-        return snapshot
-    }
-
-    var totals: LoadTotals {
-        LoadTotals(latency: latency, serviceTime: serviceTime, firstMessage: firstMessage, betweenMessages: betweenMessages,
-                   ok: ok, errors: errors, errorExamples: errorExamples, bytesSent: bytesSent, bytesReceived: bytesReceived,
-                   messagesReceived: messagesReceived, unfinished: unfinished)
-    }
-}
-
-/// A copy of what was recorded, mergeable across event loops.
-struct LoadTotals: Sendable {
-    var latency = makeLatencyHistogram()
-    var serviceTime = makeLatencyHistogram()
-    var firstMessage = makeLatencyHistogram()
-    var betweenMessages = makeLatencyHistogram()
-    var ok = 0
-    var errors: [String: Int] = [:]
-    var errorExamples: [String: String] = [:]
-    var bytesSent = 0
-    var bytesReceived = 0
-    var messagesReceived = 0
     var unfinished = 0
 
     mutating func add(_ other: LoadTotals) {
