@@ -71,13 +71,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(Frame(type: .settings, streamID: 0, payload: settings.encode())), promise: nil)
     }
 
-    /// Opens a stream and sends its request; returns the stream id.
-    func start(headers: RequestHeaders, message: ByteBuffer, continuation: Continuation) -> UInt32? {
-        start(headers: ByteBuffer(bytes: headers.serializedBytes()), message: message, sink: .stream(continuation))
-    }
-
-    /// Opens a stream with already-serialized headers; returns the stream id, or nil when the
-    /// call ended at once (its sink has been told why).
+    /// Opens a stream and sends its request (headers already serialized); returns the stream
+    /// id, or nil when the call ended at once (its sink has been told why).
     func start(headers: ByteBuffer, message: ByteBuffer, sink: Sink) -> UInt32? {
         guard let context, context.channel.isActive else {
             sink.finish(InferenceError.connectionLost("connection closed"))
@@ -107,19 +102,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         context.write(wrapOutboundOut(Frame(type: .message, flags: .endStream, streamID: id, payload: message)), promise: nil)
         // Calls started while responses are being read (the load generator starts the next
         // call from the last one's end) leave together, in one flush when the read is over.
-        if reading { flushPending = true } else { context.flush() }
+        if !flushes.deferredToEndOfRead() { context.flush() }
         return id
     }
 
-    private var reading = false
-    private var flushPending = false
+    private var flushes = ReadBatchedFlush()
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        reading = false
-        if flushPending {
-            flushPending = false
-            context.flush()
-        }
+        flushes.readEnded(context: context)
         context.fireChannelReadComplete()
     }
 
@@ -132,7 +122,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        reading = true
+        flushes.readStarted()
         let frame = unwrapInboundIn(data)
         switch frame.type {
         case .message:

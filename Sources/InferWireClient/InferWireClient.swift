@@ -57,11 +57,10 @@ public final class InferWireClient: Sendable {
     /// status is thrown as `InferenceError`).
     public func call(_ headers: RequestHeaders, message: ByteBuffer) -> AsyncThrowingStream<ByteBuffer, Error> {
         let handler = self.handler
-        var headers = headers
-        if let token, headers.authorization.isEmpty { headers.authorization = "Bearer \(token)" }
+        let headers = serializedHeaders(headers)
         return AsyncThrowingStream { continuation in
             let streamID = handler.eventLoop.submit {
-                handler.value.start(headers: headers, message: message, continuation: continuation)
+                handler.value.start(headers: headers, message: message, sink: .stream(continuation))
             }
             continuation.onTermination = { termination in
                 guard case .cancelled = termination else { return }

@@ -46,6 +46,13 @@ struct ClientOptions: ParsableArguments {
         return 8083
     }
 
+    /// A failure to connect, as UNAVAILABLE (exit 2), with a hint when nothing listens there.
+    static func cannotConnect(host: String, port: Int, _ error: Error) -> CLIError {
+        let detail = "\(error)".contains("Connection refused")
+            ? "connection refused (is `inferwire serve` running there?)" : "\(error)"
+        return CLIError.unavailable("cannot connect to \(host):\(port): \(detail)")
+    }
+
     /// Connects, runs `body` and closes the connection whatever happens. A failure to connect
     /// is reported as UNAVAILABLE (exit 2).
     func withClient<T>(_ body: (InferWireClient) async throws -> T) async throws -> T {
@@ -55,9 +62,7 @@ struct ClientOptions: ParsableArguments {
         do {
             client = try await InferWireClient.connect(host: host, port: port, token: token)
         } catch {
-            let detail = "\(error)".contains("Connection refused")
-                ? "connection refused (is `inferwire serve` running there?)" : "\(error)"
-            throw CLIError.unavailable("cannot connect to \(host):\(port): \(detail)")
+            throw Self.cannotConnect(host: host, port: port, error)
         }
         do {
             let result = try await body(client)

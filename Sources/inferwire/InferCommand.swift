@@ -71,8 +71,7 @@ struct InferCommand: AsyncParsableCommand {
     var outputBytesTo: String?
 
     func validate() throws {
-        if payload.file != nil, payload.mimeType == nil { throw ValidationError("--file needs --type MIME (e.g. --type image/jpeg)") }
-        if payload.file == nil, payload.mimeType != nil { throw ValidationError("--type only applies to --file") }
+        try payload.validateFileType()
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
     }
 

@@ -95,10 +95,7 @@ struct LoadCommand: AsyncParsableCommand {
     var label: String = ""
 
     func validate() throws {
-        if payload.file != nil, payload.mimeType == nil, directory == nil {
-            throw ValidationError("--file needs --type MIME (e.g. --type image/jpeg)")
-        }
-        if payload.file == nil, payload.mimeType != nil, directory == nil { throw ValidationError("--type only applies to --file or --directory") }
+        try payload.validateFileType(directory: directory != nil)
         if directory != nil, payload.file != nil || payload.request != nil {
             throw ValidationError("--directory replaces --file and --request: give one of them")
         }
@@ -180,10 +177,7 @@ struct LoadCommand: AsyncParsableCommand {
         } catch {
             // (Type-checked by hand: `catch let e as T` on this call crashes the compiler.)
             if let failure = error as? InferenceError, !failure.isConnectionFailure { throw failure }
-            let detail = "\(error)".contains("Connection refused")
-                ? "connection refused (is `inferwire serve` running there?)"
-                : (error as? InferenceError)?.message ?? "\(error)"
-            throw CLIError.unavailable("cannot connect to \(target.host):\(target.port): \(detail)")
+            throw ClientOptions.cannotConnect(host: target.host, port: target.port, error)
         }
         progress?.clear()
         report.label = label

@@ -33,6 +33,16 @@ struct RequestOptions: ParsableArguments {
     @Option(name: .customLong("id"), help: "The request id.")
     var requestID: String?
 
+    /// --file needs --type, and --type needs a file to describe: --file, or the files of
+    /// `load --directory` (`directory`: whether that command has one and it was given).
+    func validateFileType(directory: Bool? = nil) throws {
+        if directory == true { return }
+        if file != nil, mimeType == nil { throw ValidationError("--file needs --type MIME (e.g. --type image/jpeg)") }
+        if file == nil, mimeType != nil {
+            throw ValidationError("--type only applies to --file\(directory == nil ? "" : " or --directory")")
+        }
+    }
+
     /// The request the flags describe. `requestFile` and `mediaFile` stand in for --request and
     /// --file (the load tool's directory entries).
     func build(model: String, version: String, requestFile: String? = nil,
