@@ -192,7 +192,7 @@ struct LoadCommandTests {
             #expect((mixed["payloads"] as? [[String: Any]])?.compactMap { $0["source"] as? String } == ["a.jpg", "b.png"])
             #expect(mixed["ok"] as? Int == 4)
 
-            let text = try await runCommand(["load", "echo", "--port", port, "--input", "text=hi", "--duration", "0.5", "--warmup", "0"])
+            let text = try await runCommand(["load", "echo", "--port", port, "--input", "text=hi", "--requests", "5", "--warmup", "0"])
             #expect(text.lines.first?.hasPrefix("ModelInfer echo at 127.0.0.1:\(port), closed loop, 1 connection × 1 in flight") == true)
             #expect(text.lines.contains { $0.hasPrefix("latency    p50 ") && $0.contains("p99.99") && $0.contains("max") })
         }
