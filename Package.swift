@@ -5,8 +5,12 @@ let package = Package(
     name: "InferWire",
     products: [
         .library(name: "ProtoWire", targets: ["ProtoWire"]),
+        .library(name: "InferWireCore", targets: ["InferWireCore"]),
         .library(name: "InferWireProtocol", targets: ["InferWireProtocol"]),
         .library(name: "InferenceService", targets: ["InferenceService"]),
+        .library(name: "LLMAPI", targets: ["LLMAPI"]),
+        .library(name: "ConversationalMemory", targets: ["ConversationalMemory"]),
+        .library(name: "PostgresMemory", targets: ["PostgresMemory"]),
         .library(name: "InferWireClient", targets: ["InferWireClient"]),
         .library(name: "InferWireLoad", targets: ["InferWireLoad"]),
         .library(name: "Providers", targets: ["Providers"]),
@@ -34,19 +38,27 @@ let package = Package(
             name: "ProtoWire",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
+        // What every part of the server shares and no door owns: status codes and errors, the
+        // request context, the runtime protocol and factory, model settings, JSON values.
+        .target(
+            name: "InferWireCore",
+            dependencies: [
+                "ProtoWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ]
+        ),
         // The binary protocol's framing (docs/PROTOCOL.md), shared by server and client.
         .target(
             name: "InferWireProtocol",
             dependencies: ["ProtoWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        // The server core: transport, dispatcher, model registry, runtimes.
+        // The server: the typed data plane, the binary door, registry, repository, metrics,
+        // lifecycle and the echo runtime. Runtimes and stores are wired in by whoever embeds it.
         .target(
             name: "InferenceService",
             dependencies: [
-                "ProtoWire", "InferWireProtocol", "Providers", "Templates", "CSQLite",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+                "InferWireCore", "ProtoWire", "InferWireProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -57,11 +69,43 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Seldon's LLM API runtime: settings, llm_parameters, the chat tensor convention, prompt
+        // templates; providers come from the provider catalog.
+        .target(
+            name: "LLMAPI",
+            dependencies: [
+                "InferWireCore", "ProtoWire", "Providers", "Templates",
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Seldon's conversational memory runtime: the store protocol and registry, the window
+        // rule, the file and SQLite stores.
+        .target(
+            name: "ConversationalMemory",
+            dependencies: [
+                "InferWireCore", "ProtoWire", "CSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        // The PostgreSQL memory store (replicas sharing conversations), registered for
+        // postgresql:// URLs; its own module so that only those who use it link postgres-nio.
+        .target(
+            name: "PostgresMemory",
+            dependencies: [
+                "ConversationalMemory", "InferWireCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Async client over the binary protocol.
         .target(
             name: "InferWireClient",
             dependencies: [
-                "ProtoWire", "InferWireProtocol",
+                "InferWireCore", "ProtoWire", "InferWireProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -71,7 +115,7 @@ let package = Package(
         .target(
             name: "InferWireLoad",
             dependencies: [
-                "InferWireClient", "InferWireProtocol", "ProtoWire",
+                "InferWireClient", "InferWireCore", "InferWireProtocol", "ProtoWire",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -81,7 +125,8 @@ let package = Package(
         .executableTarget(
             name: "inferwire",
             dependencies: [
-                "CMalloc", "InferenceService", "InferWireClient", "InferWireLoad", "InferWireProtocol", "ProtoWire", "ProviderSimulator", "Providers",
+                "CMalloc", "InferWireCore", "InferenceService", "LLMAPI", "ConversationalMemory", "PostgresMemory",
+                "InferWireClient", "InferWireLoad", "InferWireProtocol", "ProtoWire", "ProviderSimulator", "Providers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -99,7 +144,7 @@ let package = Package(
         .target(
             name: "Providers",
             dependencies: [
-                "CCurl",
+                "CCurl", "InferWireCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
@@ -125,10 +170,20 @@ let package = Package(
             path: "Tests/CV2Reference",
             linkerSettings: [.linkedLibrary("protobuf-c")]
         ),
+        // Helpers shared by the test suites: temporary folders, a loopback server, chat and memory
+        // tensors, child processes that do not block the concurrency pool, a seeded generator.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "ProtoWire", "InferWireCore", "InferenceService", "InferWireClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "ProtoWireTests",
             dependencies: [
-                "ProtoWire",
+                "ProtoWire", "TestSupport",
                 "CV2Reference",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
@@ -137,8 +192,25 @@ let package = Package(
         .testTarget(
             name: "InferenceServiceTests",
             dependencies: [
-                "InferenceService", "InferWireClient", "InferWireProtocol", "ProtoWire", "Providers", "ProviderSimulator",
+                "InferWireCore", "InferenceService", "InferWireClient", "InferWireProtocol", "ProtoWire", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "LLMAPITests",
+            dependencies: [
+                "InferWireCore", "InferenceService", "LLMAPI", "InferWireClient", "ProtoWire", "Providers", "ProviderSimulator", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ConversationalMemoryTests",
+            dependencies: [
+                "InferWireCore", "InferenceService", "ConversationalMemory", "PostgresMemory", "InferWireClient", "ProtoWire", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -147,7 +219,8 @@ let package = Package(
         .testTarget(
             name: "InferwireCLITests",
             dependencies: [
-                "inferwire", "InferenceService", "InferWireClient", "InferWireLoad", "InferWireProtocol", "ProtoWire", "Providers",
+                "inferwire", "InferWireCore", "InferenceService", "LLMAPI", "InferWireClient", "InferWireLoad", "InferWireProtocol", "ProtoWire", "Providers",
+                "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -156,7 +229,7 @@ let package = Package(
         .testTarget(
             name: "ProvidersTests",
             dependencies: [
-                "Providers", "ProviderSimulator",
+                "Providers", "ProviderSimulator", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -176,7 +249,7 @@ let package = Package(
         // Jinja2 differential suite (Python's Jinja2 3.1.6 from scripts/python-env.sh) and unit tests.
         .testTarget(
             name: "TemplatesTests",
-            dependencies: ["Templates"],
+            dependencies: ["Templates", "TestSupport"],
             exclude: ["jinja_oracle.py"],
             resources: [.copy("Resources")]
         ),

@@ -95,6 +95,8 @@ let package = Package(
             name: "GatewayOverhead",
             dependencies: [
                 .product(name: "InferenceService", package: "InferWire"),
+                .product(name: "InferWireCore", package: "InferWire"),
+                .product(name: "LLMAPI", package: "InferWire"),
                 .product(name: "InferWireClient", package: "InferWire"),
                 .product(name: "InferWireProtocol", package: "InferWire"),
                 .product(name: "ProtoWire", package: "InferWire"),
@@ -115,7 +117,8 @@ let package = Package(
             name: "MemoryBench",
             dependencies: [
                 "MemoryBaseline",
-                .product(name: "InferenceService", package: "InferWire"),
+                .product(name: "ConversationalMemory", package: "InferWire"),
+                .product(name: "PostgresMemory", package: "InferWire"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),

@@ -5,8 +5,14 @@
 #   libcurl4-openssl-dev libcurl, the upstream HTTP engine of the providers (Sources/CCurl)
 #   libsqlite3-dev       SQLite, the embedded conversational-memory store (Sources/CSQLite)
 #   postgresql           a throwaway server for the PostgreSQL memory tests (scripts/postgres-test-server.sh)
+#   --build              only what building and serving need (libcurl, SQLite)
 set -euo pipefail
-packages=(libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev libsqlite3-dev postgresql "$@")
+if [ "${1:-}" = "--build" ]; then
+    shift
+    packages=(libcurl4-openssl-dev libsqlite3-dev "$@")
+else
+    packages=(libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev libsqlite3-dev postgresql "$@")
+fi
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

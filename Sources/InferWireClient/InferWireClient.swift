@@ -1,3 +1,4 @@
+import InferWireCore
 import InferWireProtocol
 import NIOCore
 import NIOPosix

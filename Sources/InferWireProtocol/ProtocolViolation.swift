@@ -17,6 +17,10 @@ public struct GoAwayCode: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let internalError = GoAwayCode(rawValue: 5)
     /// The peer sent settings out of range or did not send them first.
     public static let settingsError = GoAwayCode(rawValue: 6)
+    /// The peer did not do its part in time (no preface and SETTINGS after connecting).
+    public static let timeout = GoAwayCode(rawValue: 7)
+    /// The server has as many connections as it accepts; sent instead of SETTINGS, then close.
+    public static let connectionLimit = GoAwayCode(rawValue: 8)
 
     public var description: String {
         switch self {
@@ -27,6 +31,8 @@ public struct GoAwayCode: RawRepresentable, Hashable, Sendable, CustomStringConv
         case .unsupportedVersion: "UNSUPPORTED_VERSION"
         case .internalError: "INTERNAL_ERROR"
         case .settingsError: "SETTINGS_ERROR"
+        case .timeout: "TIMEOUT"
+        case .connectionLimit: "CONNECTION_LIMIT"
         default: "GOAWAY_CODE(\(rawValue))"
         }
     }

@@ -1,3 +1,4 @@
+import InferWireCore
 import InferWireProtocol
 import Logging
 import Metrics
@@ -11,6 +12,8 @@ import ProtoWire
 public struct InferWireServer: Sendable {
     public let settings: ServerSettings
     public let registry: ModelRegistry
+    /// The typed calls every door serves.
+    public let dataPlane: DataPlane
     public let server: BinaryServer
     /// Settings files that could not be read (their models are not served).
     public let repositoryErrors: [RepositoryError]
@@ -44,11 +47,11 @@ public struct InferWireServer: Sendable {
         }
         let metricsRegistry = PrometheusCollectorRegistry()
         let metrics = ServerMetrics(factory: PrometheusMetricsFactory(registry: metricsRegistry))
-        let dispatcher = Dispatcher(
-            registry: registry, limits: DecodingLimits(maxMessageSize: Int(settings.maxFrameSize)), authToken: settings.authToken)
+        let dataPlane = DataPlane(registry: registry, authToken: settings.authToken)
+        let dispatcher = BinaryDispatcher(dataPlane: dataPlane, limits: DecodingLimits(maxMessageSize: Int(settings.maxFrameSize)))
         let server = try await BinaryServer.start(
             host: settings.host, port: settings.binaryPort, dispatcher: dispatcher,
-            settings: settings.connectionSettings, maxConnections: settings.maxConnections,
+            settings: settings.connectionSettings, timeouts: settings.timeouts, maxConnections: settings.maxConnections,
             metrics: metrics, logger: logger, group: group)
         var metricsServer: MetricsServer?
         if !settings.metricsEndpoint.isEmpty {
@@ -61,7 +64,7 @@ public struct InferWireServer: Sendable {
             }
         }
         return InferWireServer(
-            settings: settings, registry: registry, server: server, repositoryErrors: errors,
+            settings: settings, registry: registry, dataPlane: dataPlane, server: server, repositoryErrors: errors,
             metricsServer: metricsServer, metricsRegistry: metricsRegistry)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import InferWireCore
 import InferWireProtocol
 
 /// The server's settings: defaults, then `settings.json` (MLServer's file, keys it shares keep
@@ -25,6 +26,9 @@ public struct ServerSettings: Sendable, Equatable {
     public var authToken: String?
     /// Seconds a SIGTERM drain waits for running streams.
     public var drainTimeoutSeconds = 30.0
+    /// Binary connections: `handshake_timeout`, `request_message_timeout`, `idle_timeout`
+    /// (seconds; 0 disables one).
+    public var timeouts = ConnectionTimeouts.default
 
     public init() {}
 
@@ -105,6 +109,13 @@ public struct ServerSettings: Sendable, Equatable {
                 throw RepositoryError(file: source, message: "auth_token_file '\(file)' cannot be read or is empty")
             }
             authToken = token
+        }
+        for (key, path) in [("handshake_timeout", \ConnectionTimeouts.handshake), ("request_message_timeout", \.requestMessage), ("idle_timeout", \.idle)] {
+            guard let text = values[key] else { continue }
+            guard let value = Double(text), value >= 0, value < 86_400 * 365 else {
+                throw RepositoryError(file: source, message: "\(key) must be a number of seconds, got '\(text)'")
+            }
+            timeouts[keyPath: path] = .nanoseconds(Int64(value * 1e9))
         }
         if let text = values["drain_timeout"] {
             guard let value = Double(text), value >= 0, value < 86_400 * 365 else {

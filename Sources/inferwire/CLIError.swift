@@ -1,4 +1,5 @@
 import ArgumentParser
+import InferWireCore
 import InferWireProtocol
 
 /// A failure the CLI reports as "error: CODE: message" and turns into an exit code.

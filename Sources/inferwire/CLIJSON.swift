@@ -1,4 +1,5 @@
 import Foundation
+import InferWireCore
 
 /// A JSON value with object keys kept in order, for reading `--request` files and writing
 /// `--json` output with a stable key order.
@@ -40,7 +41,7 @@ indirect enum CLIJSON: Equatable {
             } else {
                 out += "null"
             }
-        case .string(let value): Self.writeString(value, to: &out)
+        case .string(let value): out += JSONString.quoted(value)
         case .array(let values):
             out += "["
             for (index, value) in values.enumerated() {
@@ -52,29 +53,12 @@ indirect enum CLIJSON: Equatable {
             out += "{"
             for (index, (key, value)) in members.enumerated() {
                 if index > 0 { out += "," }
-                Self.writeString(key, to: &out)
+                out += JSONString.quoted(key)
                 out += ":"
                 value.write(to: &out)
             }
             out += "}"
         }
-    }
-
-    private static func writeString(_ value: String, to out: inout String) {
-        out += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let s where s.value < 0x20:
-                out += String(format: "\\u%04x", s.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 
     /// Parses JSON text, telling integers from other numbers; object keys are sorted.

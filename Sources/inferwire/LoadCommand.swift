@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InferWireCore
 import InferWireLoad
 import InferWireProtocol
 import ProtoWire

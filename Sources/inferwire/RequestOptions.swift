@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import InferWireCore
 import InferenceService
+import LLMAPI
 import InferWireProtocol
 import ProtoWire
 

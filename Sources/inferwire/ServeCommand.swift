@@ -14,8 +14,10 @@ struct ServeCommand: AsyncParsableCommand {
             Settings are applied in this order, each overriding the one before:
               1. built-in defaults (host 0.0.0.0, port 8083, repository ".")
               2. the --settings file (MLServer's settings.json: host, binary_port,
-                 model_repository_root, load_models_at_startup, max_frame_size,
-                 max_concurrent_streams, max_connections, drain_timeout)
+                 model_repository_root, load_models_at_startup, metrics_port,
+                 metrics_endpoint, max_frame_size, max_concurrent_streams,
+                 max_connections, drain_timeout, handshake_timeout,
+                 request_message_timeout, idle_timeout)
               3. the environment: MLSERVER_<KEY> or INFERWIRE_<KEY>,
                  e.g. INFERWIRE_BINARY_PORT=9000
               4. these flags
@@ -32,6 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
             Examples:
               inferwire serve --repository ./models
               inferwire serve --repository ./models --host 127.0.0.1 --port 9000
+              inferwire serve --repository ./models --metrics-port 9100
               inferwire serve --settings settings.json
             """
     )
@@ -44,6 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "The binary protocol port (binary_port); 0 picks a free one. Default 8083.")
     var port: Int?
+
+    @Option(help: "The Prometheus metrics port (metrics_port); 0 picks a free one. Default 8082.")
+    var metricsPort: Int?
 
     @Option(help: ArgumentHelp("An MLServer-style settings.json file.", valueName: "file"))
     var settings: String?
@@ -68,6 +74,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let port {
             guard (0...65535).contains(port) else { throw CLIError.usage("--port must be 0...65535, got \(port)") }
             resolved.binaryPort = port
+        }
+        if let metricsPort {
+            guard (0...65535).contains(metricsPort) else { throw CLIError.usage("--metrics-port must be 0...65535, got \(metricsPort)") }
+            resolved.metricsPort = metricsPort
         }
         return resolved
     }
@@ -104,7 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
         let providers = try await UpstreamProviders.start(environment: environment, simulator: providerSimulator == "auto", output: output)
         let server: InferWireServer
         do {
-            server = try await InferWireServer.start(settings: settings, runtimes: .standard(llm: providers.llm))
+            server = try await InferWireServer.start(settings: settings, runtimes: ServerWiring.runtimes(llm: providers.llm))
         } catch {
             throw CLIError(code: "UNAVAILABLE", message: "cannot listen on \(settings.host):\(settings.binaryPort): \(error)",
                            exitCode: 1)

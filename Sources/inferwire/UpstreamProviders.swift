@@ -1,4 +1,4 @@
-import InferenceService
+import LLMAPI
 import Providers
 import ProviderSimulator
 
@@ -10,13 +10,13 @@ struct UpstreamProviders {
 
     static func start(environment: [String: String], simulator wanted: Bool, output: CommandOutput) async throws -> UpstreamProviders {
         var llm = LLMEnvironment(engine: CurlEngine(), environment: environment)
-        let missing = LLMSettings.Provider.allCases.filter { !llm.hasKey(for: $0) }
+        let missing = llm.catalog.all.filter { !llm.hasKey(for: $0) }
         guard wanted, !missing.isEmpty else { return UpstreamProviders(llm: llm, simulator: nil) }
         let simulator = try await ProviderSimulator.start(host: "127.0.0.1", port: 0)
-        llm.simulator = .init(baseURL: "http://127.0.0.1:\(simulator.port)", providers: Set(missing))
+        llm.simulator = .init(baseURL: "http://127.0.0.1:\(simulator.port)", providers: Set(missing.map(\.id)))
         for provider in missing {
-            let names = APIKeys.environmentNames[provider.rawValue, default: []].joined(separator: ", ")
-            output.line("no API key for \(provider.rawValue) (\(names)): its models use the bundled provider simulator on http://127.0.0.1:\(simulator.port)")
+            let names = provider.keyVariables([:]).joined(separator: ", ")
+            output.line("no API key for \(provider.id) (\(names)): its models use the bundled provider simulator on http://127.0.0.1:\(simulator.port)")
         }
         return UpstreamProviders(llm: llm, simulator: simulator)
     }

@@ -1,3 +1,4 @@
+import InferWireCore
 import InferWireProtocol
 import InferenceService
 import NIOConcurrencyHelpers
@@ -39,7 +40,7 @@ struct BackpressureTests {
         let registry = ModelRegistry()
         await registry.register(name: "count", runtime: CountingRuntime(calls: calls))
         try await registry.load(name: "count")
-        let server = try await BinaryServer.start(host: "127.0.0.1", port: 0, dispatcher: Dispatcher(registry: registry))
+        let server = try await BinaryServer.start(host: "127.0.0.1", port: 0, dispatcher: BinaryDispatcher(dataPlane: DataPlane(registry: registry)))
         let port = try #require(server.localAddress?.port)
 
         let collector = FrameCollector()

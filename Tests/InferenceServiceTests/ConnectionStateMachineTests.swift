@@ -1,141 +1,155 @@
+import InferWireCore
 import InferWireProtocol
-import Logging
 import NIOCore
-import NIOEmbedded
 import ProtoWire
 import Testing
 
 @testable import InferenceService
 
-/// The server's per-connection state machine on an EmbeddedChannel: frames in, frames out, no
-/// sockets and no runtimes (only paths that answer without running a call).
-@Suite("Server connection state machine")
+/// The binary connection's state machine alone: frames and events in, actions out; no channel,
+/// no clock, no tasks.
+@Suite("Connection state machine")
 struct ConnectionStateMachineTests {
-    func makeChannel(maxConcurrentStreams: UInt32 = 1024) async throws -> EmbeddedChannel {
-        let registry = ModelRegistry()
-        let handler = ServerConnectionHandler(
-            dispatcher: Dispatcher(registry: registry),
-            settings: ConnectionSettings(maxFrameSize: 1 << 20, maxConcurrentStreams: maxConcurrentStreams),
-            metrics: ServerMetrics(), logger: Logger(label: "test"))
-        let channel = EmbeddedChannel(handler: handler)
-        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
-        // The server speaks first: its SETTINGS.
-        let settings = try #require(try channel.readOutbound(as: Frame.self))
-        #expect(settings.type == .settings && !settings.flags.contains(.ack))
-        #expect(try ConnectionSettings.decode(settings.payload).maxConcurrentStreams == maxConcurrentStreams)
-        return channel
+    typealias Machine = ConnectionStateMachine
+
+    static func opened(maxConcurrentStreams: UInt32 = 8) -> Machine {
+        var machine = Machine(settings: ConnectionSettings(maxFrameSize: 1 << 20, maxConcurrentStreams: maxConcurrentStreams))
+        let action = machine.received(Frame(type: .settings, streamID: 0, payload: ConnectionSettings(maxFrameSize: 32 << 10, maxConcurrentStreams: 4).encode()))
+        #expect(action == .write(Frame(type: .settings, flags: .ack, streamID: 0), handshakeDone: true))
+        #expect(machine.peerMaxFrameSize == 32 << 10)
+        return machine
     }
 
-    func open(_ channel: EmbeddedChannel) throws {
-        try channel.writeInbound(Frame(type: .settings, streamID: 0, payload: ConnectionSettings.default.encode()))
-        let ack = try #require(try channel.readOutbound(as: Frame.self))
-        #expect(ack.type == .settings && ack.flags.contains(.ack) && ack.payload.readableBytes == 0)
+    static func headers(_ id: UInt32, model: String = "echo") -> Frame {
+        Frame(type: .headers, streamID: id, payload: ByteBuffer(bytes: RequestHeaders(method: .modelInfer, modelName: model, requestID: "r\(id)").serializedBytes()))
     }
 
-    func headers(_ id: UInt32, _ method: Method = .modelInfer) -> Frame {
-        Frame(type: .headers, streamID: id, payload: ByteBuffer(bytes: RequestHeaders(method: method, requestID: "r\(id)").serializedBytes()))
+    static func message(_ id: UInt32, end: Bool = true) -> Frame {
+        Frame(type: .message, flags: end ? .endStream : [], streamID: id, payload: ByteBuffer(bytes: [1, 2]))
     }
 
-    func expectGoAway(_ channel: EmbeddedChannel, _ code: GoAwayCode, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        var frame = try channel.readOutbound(as: Frame.self)
-        while let current = frame, current.type != .goAway { frame = try channel.readOutbound(as: Frame.self) }
-        let goAway = try #require(frame, "no GOAWAY", sourceLocation: sourceLocation)
-        #expect(try GoAway.decode(goAway.payload).code == code, sourceLocation: sourceLocation)
-        #expect(!channel.isActive, "connection still open", sourceLocation: sourceLocation)
-    }
-
-    func status(_ frame: Frame?) throws -> (UInt32, StatusCode)? {
-        guard let frame, frame.type == .status else { return nil }
-        return (frame.streamID, StatusCode(rawValue: try WireStatus(decoding: frame.payload).code))
-    }
-
-    @Test("SETTINGS must come first")
-    func settingsFirst() async throws {
-        let channel = try await makeChannel()
-        try channel.writeInbound(Frame(type: .ping, streamID: 0, payload: ByteBuffer(repeating: 0, count: 8)))
-        try expectGoAway(channel, .settingsError)
-    }
-
-    @Test("SETTINGS is acknowledged, PING echoed, unknown frame types ignored")
-    func settingsPingUnknown() async throws {
-        let channel = try await makeChannel()
-        try open(channel)
-        try channel.writeInbound(Frame(type: FrameType(rawValue: 0x7F), streamID: 9, payload: ByteBuffer(bytes: [1, 2, 3])))
-        #expect(try channel.readOutbound(as: Frame.self) == nil)
-        let payload = ByteBuffer(bytes: [1, 2, 3, 4, 5, 6, 7, 8])
-        try channel.writeInbound(Frame(type: .ping, streamID: 0, payload: payload))
-        #expect(try channel.readOutbound(as: Frame.self) == Frame(type: .ping, flags: .ack, streamID: 0, payload: payload))
-        #expect(channel.isActive)
-    }
-
-    @Test("protocol violations end the connection with GOAWAY PROTOCOL_ERROR", arguments: [
-        "even stream id", "stream id going down", "STATUS from the client", "MESSAGE on a never-opened stream",
-        "PING of 4 bytes", "CANCEL without a code", "GOAWAY on a stream",
-    ])
-    func violations(_ scenario: String) async throws {
-        let channel = try await makeChannel()
-        try open(channel)
-        switch scenario {
-        case "even stream id":
-            try channel.writeInbound(headers(2))
-        case "stream id going down":
-            try channel.writeInbound(headers(5))
-            try channel.writeInbound(headers(3))
-        case "STATUS from the client":
-            try channel.writeInbound(Frame(type: .status, streamID: 1))
-        case "MESSAGE on a never-opened stream":
-            try channel.writeInbound(Frame(type: .message, flags: .endStream, streamID: 7))
-        case "PING of 4 bytes":
-            try channel.writeInbound(Frame(type: .ping, streamID: 0, payload: ByteBuffer(bytes: [1, 2, 3, 4])))
-        case "CANCEL without a code":
-            try channel.writeInbound(headers(1))
-            try channel.writeInbound(Frame(type: .cancel, streamID: 1))
-        default:
-            try channel.writeInbound(Frame(type: .goAway, streamID: 3, payload: GoAway(lastStreamID: 0, code: .noError).encode()))
+    @Test("before SETTINGS anything else fails the connection; a second SETTINGS is acknowledged without ending the handshake again")
+    func handshake() {
+        var machine = Machine(settings: .default)
+        guard case .fail(let violation, let ended) = machine.received(Self.headers(1)) else {
+            Issue.record("HEADERS before SETTINGS was accepted")
+            return
         }
-        try expectGoAway(channel, .protocolError)
+        #expect(violation.code == .settingsError && ended.isEmpty && machine.phase == .failed)
+        #expect(machine.received(Frame(type: .ping, streamID: 0, payload: ByteBuffer(repeating: 0, count: 8))) == .none, "a failed connection ignores the rest")
+
+        var again = Self.opened()
+        #expect(again.received(Frame(type: .settings, streamID: 0)) == .write(Frame(type: .settings, flags: .ack, streamID: 0), handshakeDone: false))
     }
 
-    @Test("stream-level refusals: too many streams, malformed headers; late frames for them are ignored")
-    func streamRefusals() async throws {
-        let channel = try await makeChannel(maxConcurrentStreams: 1)
-        try open(channel)
-        try channel.writeInbound(headers(1))  // open, waiting for its message
-        try channel.writeInbound(headers(3))
-        #expect(try status(channel.readOutbound(as: Frame.self))! == (3, .resourceExhausted))
-        // The refused stream's message arrives late: ignored, no second STATUS, no GOAWAY.
-        try channel.writeInbound(Frame(type: .message, flags: .endStream, streamID: 3))
-        #expect(try channel.readOutbound(as: Frame.self) == nil)
-        try channel.writeInbound(Frame(type: .cancel, streamID: 1, payload: ByteBuffer(bytes: [0, 0, 0, 1])))
-        try channel.writeInbound(Frame(type: .headers, streamID: 5, payload: ByteBuffer(bytes: [0xFF])))
-        #expect(try status(channel.readOutbound(as: Frame.self))! == (5, .invalidArgument))
-        #expect(channel.isActive)
+    @Test("a stream: HEADERS opens, MESSAGE with END_STREAM starts the call, its end answers; ids must be odd and rising")
+    func streamLifecycle() throws {
+        var machine = Self.opened()
+        guard case .openStream(1, let headers) = machine.received(Self.headers(1)) else {
+            Issue.record("not opened")
+            return
+        }
+        #expect(headers.modelName == "echo" && machine.openStreams == 1)
+        #expect(machine.received(Self.message(1)) == .startCall(1, headers, ByteBuffer(bytes: [1, 2])))
+        #expect(machine.callFinished(1, nil) == .endStream(1, headers, nil, answer: true, closeConnection: false))
+        #expect(machine.openStreams == 0)
+        #expect(machine.callFinished(1, nil) == .none, "a stream ends once")
+        // A late MESSAGE for an ended stream is ignored; one for a stream never opened is a violation.
+        #expect(machine.received(Self.message(1)) == .none)
+        guard case .fail(let violation, _) = machine.received(Self.message(9)) else {
+            Issue.record("MESSAGE on an unopened stream was accepted")
+            return
+        }
+        #expect(violation.code == .protocolError)
+
+        var downwards = Self.opened()
+        _ = downwards.received(Self.headers(5))
+        guard case .fail(let reused, let ended) = downwards.received(Self.headers(3)) else {
+            Issue.record("a lower stream id was accepted")
+            return
+        }
+        #expect(reused.code == .protocolError && ended == [5])
     }
 
-    @Test("a request MESSAGE without END_STREAM is refused on its stream")
-    func endStream() async throws {
-        let channel = try await makeChannel()
-        try open(channel)
-        try channel.writeInbound(headers(1))
-        try channel.writeInbound(Frame(type: .message, streamID: 1))
-        #expect(try status(channel.readOutbound(as: Frame.self))! == (1, .invalidArgument))
-        #expect(channel.isActive)
+    @Test("per-stream refusals keep the connection: too many streams, malformed headers, no END_STREAM, a second message")
+    func refusals() {
+        var machine = Self.opened(maxConcurrentStreams: 1)
+        _ = machine.received(Self.headers(1))
+        guard case .refuse(3, _, let busy) = machine.received(Self.headers(3)) else {
+            Issue.record("the second stream was not refused")
+            return
+        }
+        #expect(busy.code == .resourceExhausted)
+        guard case .refuse(5, _, let malformed) = machine.received(Frame(type: .headers, streamID: 5, payload: ByteBuffer(bytes: [0xFF]))) else {
+            Issue.record("malformed headers were not refused")
+            return
+        }
+        #expect(malformed.code == .invalidArgument)
+        guard case .endStream(1, _, let open?, answer: true, closeConnection: false) = machine.received(Self.message(1, end: false)) else {
+            Issue.record("a MESSAGE without END_STREAM did not end the stream")
+            return
+        }
+        #expect(open.code == .invalidArgument && open.message.contains("END_STREAM"))
+        #expect(machine.phase == .open && machine.openStreams == 0)
     }
 
-    @Test("drain: GOAWAY NO_ERROR, later streams get UNAVAILABLE, the connection closes once idle")
-    func drain() async throws {
-        let channel = try await makeChannel()
-        try open(channel)
-        try channel.writeInbound(headers(1))  // opened, no message yet: keeps the connection busy
-        let handler = try channel.pipeline.syncOperations.handler(type: ServerConnectionHandler.self)
-        handler.drain()
-        let goAway = try #require(try channel.readOutbound(as: Frame.self))
-        #expect(goAway.type == .goAway)
-        #expect(try GoAway.decode(goAway.payload) == GoAway(lastStreamID: 1, code: .noError, message: "server shutting down"))
-        try channel.writeInbound(headers(3))
-        #expect(try status(channel.readOutbound(as: Frame.self))! == (3, .unavailable))
-        #expect(channel.isActive)
-        try channel.writeInbound(Frame(type: .cancel, streamID: 1, payload: ByteBuffer(bytes: [0, 0, 0, 1])))
-        #expect(!channel.isActive)
+    @Test("CANCEL ends the stream without an answer; deadlines and late request messages end it with their status")
+    func cancelAndExpiry() {
+        var machine = Self.opened()
+        _ = machine.received(Self.headers(1))
+        guard case .endStream(1, _, let cancelled?, answer: false, closeConnection: false) = machine.received(
+            Frame(type: .cancel, streamID: 1, payload: ByteBuffer(bytes: [0, 0, 0, 1]))) else {
+            Issue.record("CANCEL did not end the stream quietly")
+            return
+        }
+        #expect(cancelled.code == .cancelled)
+        _ = machine.received(Self.headers(3))
+        let late = InferenceError(.deadlineExceeded, "no request message")
+        guard case .endStream(3, _, late?, answer: true, closeConnection: false) = machine.expired(3, late) else {
+            Issue.record("expiry did not end the stream")
+            return
+        }
+        #expect(machine.expired(3, late) == .none)
+    }
+
+    @Test("drain: one GOAWAY, new streams refused UNAVAILABLE, the last stream's end closes the connection")
+    func drain() {
+        var machine = Self.opened()
+        _ = machine.received(Self.headers(1))
+        let (goAway, closeNow) = machine.drain()
+        #expect(goAway == GoAway(lastStreamID: 1, code: .noError, message: "server shutting down") && !closeNow)
+        #expect(machine.drain().goAway == nil, "GOAWAY goes once")
+        guard case .refuse(3, _, let refused) = machine.received(Self.headers(3)) else {
+            Issue.record("a stream opened while draining")
+            return
+        }
+        #expect(refused.code == .unavailable)
+        guard case .endStream(1, _, nil, answer: true, closeConnection: true) = machine.callFinished(1, nil) else {
+            Issue.record("the last stream's end did not close the drained connection")
+            return
+        }
+        var idle = Self.opened()
+        #expect(idle.drain().closeNow)
+    }
+
+    @Test("the client's GOAWAY: close at once when idle, else after the open streams; abortAll ends every stream UNAVAILABLE")
+    func clientGoAwayAndAbort() {
+        var idle = Self.opened()
+        #expect(idle.received(Frame(type: .goAway, streamID: 0, payload: GoAway(lastStreamID: 0, code: .noError).encode())) == .close)
+
+        var busy = Self.opened()
+        _ = busy.received(Self.headers(1))
+        _ = busy.received(Self.headers(3))
+        #expect(busy.received(Frame(type: .goAway, streamID: 0, payload: GoAway(lastStreamID: 0, code: .noError).encode())) == .none)
+        let aborted = busy.abortAll()
+        #expect(aborted.count == 2)
+        for action in aborted {
+            guard case .endStream(_, _, let error?, answer: true, _) = action else {
+                Issue.record("not ended: \(action)")
+                continue
+            }
+            #expect(error.code == .unavailable)
+        }
+        #expect(busy.openStreams == 0)
     }
 }

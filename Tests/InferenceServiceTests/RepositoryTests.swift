@@ -3,9 +3,11 @@ import Foundation
 import FoundationNetworking
 #endif
 import InferWireClient
+import InferWireCore
 import InferWireProtocol
 import InferenceService
 import ProtoWire
+import TestSupport
 import Testing
 
 /// The model repository on real files: MLServer's folder layout and settings, broken models
@@ -13,21 +15,6 @@ import Testing
 @Suite("Model repository and settings")
 struct RepositoryTests {
     /// A fresh temporary folder, removed when the test ends.
-    final class TemporaryFolder {
-        let path: String
-        init() throws {
-            path = NSTemporaryDirectory() + "inferwire-test-" + String(UInt64.random(in: 1 ... .max), radix: 16)
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-
-        func write(_ relative: String, _ text: String) throws {
-            let file = (path as NSString).appendingPathComponent(relative)
-            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try text.write(toFile: file, atomically: true, encoding: .utf8)
-        }
-    }
-
     @Test("every folder with a model-settings.json is a model; names default to the folder")
     func scan() throws {
         let folder = try TemporaryFolder()

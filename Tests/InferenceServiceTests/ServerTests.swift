@@ -1,4 +1,5 @@
 import InferWireClient
+import InferWireCore
 import InferWireProtocol
 import InferenceService
 import NIOCore
@@ -9,28 +10,7 @@ import Testing
 /// The server and the client library over real loopback sockets.
 @Suite("Binary server over TCP", .timeLimit(.minutes(2)))
 struct ServerTests {
-    /// A server on 127.0.0.1 with an ephemeral port and an `echo` model, and a client on it.
-    struct Fixture {
-        let server: BinaryServer
-        let client: InferWireClient
-        let registry: ModelRegistry
-        let port: Int
-
-        static func start(settings: ConnectionSettings = .default) async throws -> Fixture {
-            let registry = ModelRegistry()
-            await registry.register(name: "echo", version: "1", runtime: EchoRuntime(name: "echo", version: "1"))
-            try await registry.load(name: "echo")
-            let server = try await BinaryServer.start(host: "127.0.0.1", port: 0, dispatcher: Dispatcher(registry: registry), settings: settings)
-            let port = try #require(server.localAddress?.port)
-            let client = try await InferWireClient.connect(host: "127.0.0.1", port: port)
-            return Fixture(server: server, client: client, registry: registry, port: port)
-        }
-
-        func stop() async {
-            await client.close()
-            await server.shutdown(timeout: .seconds(2))
-        }
-    }
+    typealias Fixture = EchoServerFixture
 
     func echoRequest(_ text: String, parameters: [String: InferParameter] = [:]) -> ModelInferRequest {
         var request = ModelInferRequest()
@@ -90,7 +70,7 @@ struct ServerTests {
         await registry.register(name: "echo", runtime: EchoRuntime(name: "echo"))
         try await registry.load(name: "echo")
         let server = try await BinaryServer.start(
-            host: "127.0.0.1", port: 0, dispatcher: Dispatcher(registry: registry, limits: DecodingLimits(maxMessageSize: 80 << 20)),
+            host: "127.0.0.1", port: 0, dispatcher: BinaryDispatcher(dataPlane: DataPlane(registry: registry), limits: DecodingLimits(maxMessageSize: 80 << 20)),
             settings: settings)
         let client = try await InferWireClient.connect(host: "127.0.0.1", port: try #require(server.localAddress?.port), settings: settings)
         var request = ModelInferRequest()
@@ -116,8 +96,10 @@ struct ServerTests {
         unknown.modelName = "nope"
         await expectStatus(.notFound) { _ = try await fixture.client.infer(unknown) }
 
-        var badShape = echoRequest("x")
-        badShape.inputs[0].shape = [2]
+        var badShape = ModelInferRequest()
+        badShape.modelName = "echo"
+        badShape.inputs = [.init(name: "f", datatype: "FP32", shape: [2])]
+        badShape.rawInputContents = [ByteBuffer(bytes: [0, 0, 128, 63])]
         await expectStatus(.invalidArgument) { _ = try await fixture.client.infer(badShape) }
 
         await expectStatus(.invalidArgument) {
@@ -341,7 +323,7 @@ struct AuthenticationTests {
         try await registry.load(name: "echo")
         try await registry.load(name: "broken")
         let secret = "s3cret-\(UInt64.random(in: 1 ... .max))"
-        let server = try await BinaryServer.start(host: "127.0.0.1", port: 0, dispatcher: Dispatcher(registry: registry, authToken: secret))
+        let server = try await BinaryServer.start(host: "127.0.0.1", port: 0, dispatcher: BinaryDispatcher(dataPlane: DataPlane(registry: registry, authToken: secret)))
         let port = try #require(server.localAddress?.port)
         var request = ModelInferRequest()
         request.modelName = "echo"

@@ -151,7 +151,7 @@ struct BinaryTests {
         #expect((outputs[1]["data"] as? [String])?.first?.hasPrefix("received 1 part(s): text(") == true)
 
         let photo = FileManager.default.temporaryDirectory.appendingPathComponent("inferwire-photo-\(UUID().uuidString).jpg")
-        try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0) }).write(to: photo)
+        try Data([0xFF, 0xD8, 0xFF, 0xE0] + (4..<4096).map { UInt8(truncatingIfNeeded: $0) }).write(to: photo)
         defer { try? FileManager.default.removeItem(at: photo) }
         let media = try await runBinary(binary, ["infer", "openai-chat-completions", "--port", "\(port)", "--message", "Describe it", "--file", photo.path, "--type", "image/jpeg"])
         #expect(String(decoding: media.stdout, as: UTF8.self).contains("received 2 part(s): text(11), image/jpeg(4096)"), "\(media.stderr)")

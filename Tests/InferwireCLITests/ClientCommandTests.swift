@@ -1,4 +1,5 @@
 import Foundation
+import InferWireCore
 import InferWireProtocol
 import InferenceService
 import ProtoWire

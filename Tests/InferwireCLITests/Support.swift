@@ -4,6 +4,7 @@ import InferenceService
 import NIOCore
 import NIOPosix
 import Providers
+import TestSupport
 import Testing
 @testable import inferwire
 
@@ -156,7 +157,7 @@ final class BinaryProcess {
         }
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
-        try process.run()
+        try ProcessLaunch.run(process)
     }
 
     var stdout: Data { (try? Data(contentsOf: stdoutURL)) ?? Data() }

@@ -26,7 +26,7 @@ struct MalformedInputTests {
         #expect(error?.kind == .invalidUTF8)
         #expect(error?.fieldPath == "inputs[1].name")
         #expect(error?.offset == 9)
-        #expect(error?.description == "invalidUTF8 at byte 9 in field inputs[1].name")
+        #expect(error?.description == "a string field is not valid UTF-8 at byte 9 in field inputs[1].name")
         // Overlong encodings and lone surrogates are not UTF-8 either.
         #expect(self.error(ModelInferRequest.self, "0a 02 c0 af")?.kind == .invalidUTF8)
         #expect(self.error(ModelInferRequest.self, "0a 03 ed a0 80")?.kind == .invalidUTF8)

@@ -1,5 +1,6 @@
 import Foundation
 import ProviderSimulator
+import TestSupport
 import Testing
 
 /// The simulator checked against the official Python SDKs (openai, google-genai, pinned in
@@ -23,22 +24,10 @@ struct SDKFidelityTests {
     @Test("openai and google-genai parse every answer of the simulator")
     func officialSDKs() async throws {
         let simulator = try await ProviderSimulator.start()
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("sdk-fidelity-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.python())
-        process.arguments = [Self.packageRoot.appendingPathComponent("Tests/SDKFidelity/check_sdks.py").path, "http://127.0.0.1:\(simulator.port)"]
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let status = await Task.detached {
-            process.waitUntilExit()
-            return process.terminationStatus
-        }.value
-        try handle.close()
-        let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-        try? FileManager.default.removeItem(at: output)
+        let result = try await ChildProcess.run(
+            try Self.python(), [Self.packageRoot.appendingPathComponent("Tests/SDKFidelity/check_sdks.py").path, "http://127.0.0.1:\(simulator.port)"])
+        let status = result.status
+        let log = String(decoding: result.stdout + result.stderr, as: UTF8.self)
         await simulator.close()
 
         #expect(status == 0, "SDK checks failed:\n\(log)")

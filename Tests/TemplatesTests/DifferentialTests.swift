@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Templates
 
@@ -10,12 +11,12 @@ import Testing
     static let generatorSeed = 20250611
     static let generatedCount = 400
 
-    @Test func matchesJinja2ByteForByte() throws {
+    @Test func matchesJinja2ByteForByte() async throws {
         // TEMPLATES_DIFF_SEED / TEMPLATES_DIFF_COUNT explore other generated cases locally.
         let env = ProcessInfo.processInfo.environment
         let seed = env["TEMPLATES_DIFF_SEED"].flatMap(Int.init) ?? Self.generatorSeed
         let count = env["TEMPLATES_DIFF_COUNT"].flatMap(Int.init) ?? Self.generatedCount
-        let suite = try OracleSuite.load(seed: seed, count: count)
+        let suite = try await OracleSuite.load(seed: seed, count: count)
         #expect(suite.jinjaVersion == "3.1.6", "the oracle must run Jinja2 3.1.6, found \(suite.jinjaVersion): \(OracleSuite.installHint)")
         #expect(suite.cases.count >= 400, "expected at least 400 differential cases, got \(suite.cases.count)")
         var mismatches: [String] = []
@@ -132,25 +133,13 @@ struct OracleSuite {
         return testsDirectory.appendingPathComponent("Resources/cases.json")
     }
 
-    static func load(seed: Int, count: Int) throws -> OracleSuite {
+    static func load(seed: Int, count: Int) async throws -> OracleSuite {
         let python = try pythonPath()
         let oracle = testsDirectory.appendingPathComponent("jinja_oracle.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [oracle, "--suite", String(seed), String(count)]
-        process.standardInput = try FileHandle(forReadingFrom: handCasesURL())
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("templates-oracle-stderr-\(getpid()).txt")
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        try? FileManager.default.removeItem(at: errURL)
-        guard process.terminationStatus == 0 else {
-            throw SetupError(description: "jinja_oracle.py failed (exit \(process.terminationStatus)): \(stderr)\n\(installHint)")
+        let result = try await ChildProcess.run(python, [oracle, "--suite", String(seed), String(count)], input: try handCasesURL())
+        let data = result.stdout
+        guard result.status == 0 else {
+            throw SetupError(description: "jinja_oracle.py failed (exit \(result.status)): \(String(decoding: result.stderr, as: UTF8.self))\n\(installHint)")
         }
         guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let cases = root["cases"] as? [[String: Any]],

@@ -25,7 +25,7 @@ let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 let registry = ModelRegistry()
 await registry.register(name: "echo", runtime: EchoRuntime(name: "echo"))
 try await registry.load(name: "echo")
-let server = try await BinaryServer.start(host: "127.0.0.1", port: 0, dispatcher: Dispatcher(registry: registry), group: serverGroup)
+let server = try await BinaryServer.start(host: "127.0.0.1", port: 0, dispatcher: BinaryDispatcher(dataPlane: DataPlane(registry: registry)), group: serverGroup)
 let port = server.localAddress!.port!
 
 var request = ModelInferRequest()

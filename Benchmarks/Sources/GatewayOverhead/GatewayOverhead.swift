@@ -2,6 +2,8 @@ import ExtrasBase64
 import Foundation
 import Histogram
 import InferenceService
+import InferWireCore
+import LLMAPI
 import InferWireClient
 import InferWireProtocol
 import NIOCore
@@ -48,7 +50,9 @@ struct GatewayOverhead {
         settings.binaryPort = 0
         settings.metricsEndpoint = ""
         settings.modelRepositoryRoot = repository.path
-        let server = try await InferWireServer.start(settings: settings, runtimes: .standard(llm: llm))
+        var runtimes = RuntimeFactory.builtIn
+        LLMRuntime.register(in: &runtimes, environment: llm)
+        let server = try await InferWireServer.start(settings: settings, runtimes: runtimes)
         let client = try await InferWireClient.connect(host: "127.0.0.1", port: server.server.localAddress!.port!)
 
         let direct = OpenAIProvider(endpoint: .openAI(baseURL: "http://127.0.0.1:\(port)/v1"), apiKey: Secret("sim-openai-key"), engine: engine, retry: RetryPolicy(maxAttempts: 1))

@@ -1,6 +1,7 @@
 import Foundation
 import Histogram
-import InferenceService
+import ConversationalMemory
+import PostgresMemory
 import MemoryBaseline
 
 // Conversational memory: append one entry and read the window (50) of a conversation, with

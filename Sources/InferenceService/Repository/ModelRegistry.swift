@@ -1,4 +1,4 @@
-import InferWireProtocol
+import InferWireCore
 import NIOConcurrencyHelpers
 import ProtoWire
 
@@ -97,8 +97,9 @@ public actor ModelRegistry {
     }
 
     public func metadata(name: String, version: String) throws(InferenceError) -> ModelMetadataResponse {
-        guard let entry = models[name], version.isEmpty || version == entry.version else {
-            throw InferenceError(.notFound, "model '\(name)' not found")
+        guard let entry = models[name] else { throw InferenceError(.notFound, "model '\(name)' not found") }
+        guard version.isEmpty || version == entry.version else {
+            throw InferenceError(.notFound, "model '\(name)' has no version '\(version)'")
         }
         return entry.runtime.metadata()
     }

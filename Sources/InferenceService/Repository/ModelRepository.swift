@@ -1,4 +1,5 @@
 import Foundation
+import InferWireCore
 
 /// A folder tree of models, as MLServer reads it: every folder below the root that holds a
 /// `model-settings.json` is a model. Unreadable files are reported, not fatal.

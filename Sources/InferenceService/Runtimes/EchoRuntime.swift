@@ -1,4 +1,4 @@
-import InferWireProtocol
+import InferWireCore
 import NIOCore
 import ProtoWire
 
@@ -14,6 +14,13 @@ public struct EchoRuntime: InferenceRuntime {
     public init(name: String, version: String = "") {
         self.name = name
         self.version = version
+    }
+
+    /// Registers `echo` (and `inferwire.EchoRuntime`).
+    public static func register(in factory: inout RuntimeFactory) {
+        let make: RuntimeFactory.Make = { EchoRuntime(name: $0.name, version: $0.version) }
+        factory.register("echo", make)
+        factory.register("inferwire.EchoRuntime", make)
     }
 
     public func metadata() -> ModelMetadataResponse {
@@ -56,5 +63,14 @@ public struct EchoRuntime: InferenceRuntime {
             }
             continuation.onTermination = { _ in task.cancel() }
         }
+    }
+}
+
+extension RuntimeFactory {
+    /// The runtimes the server module carries itself: echo.
+    public static var builtIn: RuntimeFactory {
+        var factory = RuntimeFactory()
+        EchoRuntime.register(in: &factory)
+        return factory
     }
 }

@@ -23,6 +23,8 @@ public struct TensorDataError: Error, Equatable, Sendable, CustomStringConvertib
         case contentsDatatypeMismatch(member: String)
         /// A numeric view was asked for a datatype of another element type.
         case wrongElementType(requested: String)
+        /// A BYTES element that must be text is not UTF-8.
+        case notUTF8(element: Int)
     }
 
     public var kind: Kind
@@ -35,6 +37,27 @@ public struct TensorDataError: Error, Equatable, Sendable, CustomStringConvertib
     }
 
     public var description: String {
-        "tensor '\(tensor)': \(kind)"
+        tensor.isEmpty ? "\(kind)" : "tensor '\(tensor)': \(kind)"
+    }
+}
+
+extension TensorDataError.Kind: CustomStringConvertible {
+    /// In words, for error messages that reach users (no Swift type names).
+    public var description: String {
+        switch self {
+        case .unknownDatatype(let name): "datatype \(name) is not a V2 datatype"
+        case .negativeDimension(let index, let value): "dimension \(index) of the shape is \(value), below zero"
+        case .shapeTooLarge: "the shape's element count or byte size overflows"
+        case .rawSizeMismatch(let expected, let actual): "raw contents hold \(actual) bytes, the shape and datatype need \(expected)"
+        case .truncatedLengthPrefix(let element, let offset): "element \(element): its 4-byte length prefix is cut off at byte \(offset)"
+        case .elementPastEnd(let element, let offset, let length, let available):
+            "element \(element) at byte \(offset): its length \(length) runs past the end (\(available) bytes left)"
+        case .elementCountMismatch(let expected, let actual): "the data holds \(actual) elements, the shape says \(expected)"
+        case .rawContentsCountMismatch(let tensors, let raw): "\(raw) raw contents for \(tensors) tensors: give one per tensor or none"
+        case .contentsAndRawContents: "it has both typed contents and raw contents"
+        case .contentsDatatypeMismatch(let member): "\(member) does not match the datatype"
+        case .wrongElementType(let requested): "it is not \(requested)"
+        case .notUTF8(let element): "element \(element) is not UTF-8 text"
+        }
     }
 }

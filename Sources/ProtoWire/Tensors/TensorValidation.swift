@@ -3,6 +3,14 @@ import NIOCore
 /// Checks that a tensor's data matches its declared datatype and shape. Separate from wire
 /// decoding: a message can be well-formed protobuf and still carry a wrong-sized tensor.
 public enum TensorValidation {
+    /// How strictly a BYTES tensor's element count must follow its shape. MLServer reads BYTES
+    /// tensors by their elements and ignores the shape (seed 002 sends two elements with shape
+    /// [1]); `.elementsDecide` accepts that, still checking every element's framing.
+    public enum BytesShapeRule: Sendable {
+        case exact
+        case elementsDecide
+    }
+
     /// The number of elements a shape declares.
     public static func elementCount(_ shape: [Int64], tensor: String = "") throws(TensorDataError) -> Int {
         var count = 1
@@ -20,7 +28,7 @@ public enum TensorValidation {
     /// Validates raw contents against datatype and shape: fixed-width types must hold exactly
     /// shape × element size bytes; BYTES must split into exactly shape elements.
     public static func validateRaw(
-        _ raw: ByteBuffer, datatype: String, shape: [Int64], tensor: String
+        _ raw: ByteBuffer, datatype: String, shape: [Int64], tensor: String, bytesShape: BytesShapeRule = .exact
     ) throws(TensorDataError) {
         guard let type = Datatype(rawValue: datatype) else {
             throw TensorDataError(.unknownDatatype(datatype), tensor: tensor)
@@ -34,7 +42,7 @@ public enum TensorValidation {
             }
         } else {
             let elements = try BytesElements.split(raw, tensor: tensor)
-            guard elements.count == count else {
+            guard elements.count == count || bytesShape == .elementsDecide else {
                 throw TensorDataError(.elementCountMismatch(expected: count, actual: elements.count), tensor: tensor)
             }
         }
@@ -43,7 +51,7 @@ public enum TensorValidation {
     /// Validates typed contents: only the member matching the datatype may be used, with
     /// shape-many elements.
     public static func validateContents(
-        _ contents: InferTensorContents, datatype: String, shape: [Int64], tensor: String
+        _ contents: InferTensorContents, datatype: String, shape: [Int64], tensor: String, bytesShape: BytesShapeRule = .exact
     ) throws(TensorDataError) {
         guard let type = Datatype(rawValue: datatype) else {
             throw TensorDataError(.unknownDatatype(datatype), tensor: tensor)
@@ -66,14 +74,14 @@ public enum TensorValidation {
             }
             actual = memberCount
         }
-        guard actual == count else {
+        guard actual == count || (type == .bytes && bytesShape == .elementsDecide) else {
             throw TensorDataError(.elementCountMismatch(expected: count, actual: actual), tensor: tensor)
         }
     }
 
     static func validate(
         tensors: [(name: String, datatype: String, shape: [Int64], contents: InferTensorContents?)],
-        raw: [ByteBuffer]
+        raw: [ByteBuffer], bytesShape: BytesShapeRule
     ) throws(TensorDataError) {
         guard raw.isEmpty || raw.count == tensors.count else {
             throw TensorDataError(.rawContentsCountMismatch(tensors: tensors.count, rawContents: raw.count), tensor: "")
@@ -82,12 +90,12 @@ public enum TensorValidation {
             if raw.isEmpty {
                 try validateContents(
                     tensor.contents ?? InferTensorContents(), datatype: tensor.datatype, shape: tensor.shape,
-                    tensor: tensor.name)
+                    tensor: tensor.name, bytesShape: bytesShape)
             } else {
                 guard tensor.contents == nil else {
                     throw TensorDataError(.contentsAndRawContents, tensor: tensor.name)
                 }
-                try validateRaw(raw[index], datatype: tensor.datatype, shape: tensor.shape, tensor: tensor.name)
+                try validateRaw(raw[index], datatype: tensor.datatype, shape: tensor.shape, tensor: tensor.name, bytesShape: bytesShape)
             }
         }
     }
@@ -95,9 +103,9 @@ public enum TensorValidation {
 
 extension ModelInferRequest {
     /// Checks every input's data against its datatype and shape (raw or typed contents).
-    public func validateTensorData() throws(TensorDataError) {
+    public func validateTensorData(bytesShape: TensorValidation.BytesShapeRule = .exact) throws(TensorDataError) {
         try TensorValidation.validate(
-            tensors: inputs.map { ($0.name, $0.datatype, $0.shape, $0.contents) }, raw: rawInputContents)
+            tensors: inputs.map { ($0.name, $0.datatype, $0.shape, $0.contents) }, raw: rawInputContents, bytesShape: bytesShape)
     }
 }
 
@@ -105,6 +113,6 @@ extension ModelInferResponse {
     /// Checks every output's data against its datatype and shape (raw or typed contents).
     public func validateTensorData() throws(TensorDataError) {
         try TensorValidation.validate(
-            tensors: outputs.map { ($0.name, $0.datatype, $0.shape, $0.contents) }, raw: rawOutputContents)
+            tensors: outputs.map { ($0.name, $0.datatype, $0.shape, $0.contents) }, raw: rawOutputContents, bytesShape: .exact)
     }
 }

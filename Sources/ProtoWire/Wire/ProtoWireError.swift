@@ -75,8 +75,44 @@ public struct ProtoWireError: Error, Equatable, Sendable, CustomStringConvertibl
         return "\(kind) at byte \(offset)" + (path.isEmpty ? "" : " in field \(path)")
     }
 
+
     public static func == (lhs: ProtoWireError, rhs: ProtoWireError) -> Bool {
         lhs.kind == rhs.kind && lhs.offset == rhs.offset && lhs.reversedPath == rhs.reversedPath
+    }
+}
+
+extension ProtoWireError.Kind: CustomStringConvertible {
+    /// In words, for error messages that reach users (no Swift type names).
+    public var description: String {
+        switch self {
+        case .truncated: "the message ends in the middle of a value"
+        case .malformedVarint: "a varint is longer than 10 bytes or wider than 64 bits"
+        case .lengthPastEnd(let length, let available): "a length of \(length) bytes runs past the end (\(available) left)"
+        case .invalidWireType(let type): "wire type \(type) does not exist"
+        case .invalidFieldNumber(let number): "field number \(number) is not valid"
+        case .wrongWireType(let expected, let actual): "the field is \(expected) on the wire, not \(actual)"
+        case .invalidUTF8: "a string field is not valid UTF-8"
+        case .packedLengthNotMultiple(let length, let size): "a packed field of \(length) bytes is not a multiple of \(size)-byte elements"
+        case .unmatchedEndGroup(let field): "an end-group tag for field \(field) has no matching start"
+        case .unterminatedGroup(let field): "the group of field \(field) never ends"
+        case .messageTooLarge(let size, let limit): "the message is \(size) bytes, over the limit of \(limit)"
+        case .nestingTooDeep(let limit): "messages nest deeper than \(limit) levels"
+        case .tooManyElements(let limit): "a repeated field has more than \(limit) elements"
+        case .tooManyTensors(let limit): "the message has more than \(limit) tensors"
+        }
+    }
+}
+
+extension WireType: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .varint: "varint"
+        case .fixed64: "fixed64"
+        case .lengthDelimited: "length-delimited"
+        case .startGroup: "start-group"
+        case .endGroup: "end-group"
+        case .fixed32: "fixed32"
+        }
     }
 }
 

@@ -1,3 +1,5 @@
+import InferWireCore
+
 /// Writes provider request bodies. Foundation's JSONSerialization costs about 35 µs for a small
 /// chat request on Linux, most of the provider layer's budget; this writer walks the same
 /// dictionaries in a few µs. Keys are sorted so bodies are deterministic.
@@ -48,24 +50,9 @@ enum JSONWriter {
         }
     }
 
-    private static let hex = Array("0123456789abcdef".utf8)
-
-    /// A JSON string: quotes, backslashes and control characters escaped; `/` and non-ASCII as is.
+    /// A JSON string, escaped by the project's one escaper.
     static func writeString(_ text: String, into output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]])
-            default: output.append(byte)
-            }
-        }
-        output.append(UInt8(ascii: "\""))
+        JSONString.appendQuoted(text, to: &output)
     }
 }
 

@@ -1,0 +1,147 @@
+import InferWireCore
+import ProtoWire
+
+/// The typed data plane: every V2 call as a function from request message to response message.
+/// Every door (the binary protocol here; HTTP and gRPC next) decodes its wire format into these
+/// messages and calls these functions, so authentication, routing checks, tensor checks,
+/// requested outputs and status codes are the same whichever door a call came through.
+public struct DataPlane: Sendable {
+    public let registry: ModelRegistry
+    public let serverName: String
+    public let serverVersion: String
+    /// When set, every call but ServerLive and ServerReady (the probes) must carry
+    /// `authorization: "Bearer <token>"`. A secret: never logged or echoed.
+    private let authToken: String?
+
+    public init(registry: ModelRegistry, serverName: String = "inferwire", serverVersion: String = "0.1.0", authToken: String? = nil) {
+        self.registry = registry
+        self.serverName = serverName
+        self.serverVersion = serverVersion
+        self.authToken = authToken.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    // MARK: Health and metadata
+
+    public func serverLive(_ request: ServerLiveRequest, context: RequestContext) -> ServerLiveResponse {
+        ServerLiveResponse(live: true)
+    }
+
+    public func serverReady(_ request: ServerReadyRequest, context: RequestContext) async -> ServerReadyResponse {
+        ServerReadyResponse(ready: await registry.allReady)
+    }
+
+    public func modelReady(_ request: ModelReadyRequest, context: RequestContext) async throws(InferenceError) -> ModelReadyResponse {
+        try authenticate(context)
+        let (name, version) = try route(request.name, request.version, context)
+        return ModelReadyResponse(ready: await registry.isReady(name: name, version: version))
+    }
+
+    public func serverMetadata(_ request: ServerMetadataRequest, context: RequestContext) throws(InferenceError) -> ServerMetadataResponse {
+        try authenticate(context)
+        var response = ServerMetadataResponse()
+        response.name = serverName
+        response.version = serverVersion
+        response.extensions = ["model_repository", "binary_tensor_data"]
+        return response
+    }
+
+    public func modelMetadata(_ request: ModelMetadataRequest, context: RequestContext) async throws(InferenceError) -> ModelMetadataResponse {
+        try authenticate(context)
+        let (name, version) = try route(request.name, request.version, context)
+        return try await registry.metadata(name: name, version: version)
+    }
+
+    // MARK: Inference
+
+    public func infer(_ request: ModelInferRequest, context: RequestContext) async throws(InferenceError) -> ModelInferResponse {
+        let (request, runtime, outputs) = try await prepare(request, context)
+        let response = try await RuntimeCall.run { try await runtime.infer(request, context: context) }
+        return try outputs.select(from: response, strict: true)
+    }
+
+    /// Server streaming: `send` receives each response in order; returning normally means OK.
+    public func inferStream(
+        _ request: ModelInferRequest, context: RequestContext, send: (ModelInferResponse) async -> Void
+    ) async throws(InferenceError) {
+        let (request, runtime, outputs) = try await prepare(request, context)
+        try await RuntimeCall.run {
+            for try await response in runtime.inferStream(request, context: context) {
+                // A streamed piece may carry some outputs only (an LLM's text deltas).
+                await send(try outputs.select(from: response, strict: false))
+            }
+        }
+    }
+
+    /// Checks a request before its runtime sees it: the caller, the model it names, distinct
+    /// input names, tensor data against shapes, requested outputs the model can answer.
+    private func prepare(
+        _ request: ModelInferRequest, _ context: RequestContext
+    ) async throws(InferenceError) -> (ModelInferRequest, any InferenceRuntime, RequestedOutputs) {
+        try authenticate(context)
+        var request = request
+        (request.modelName, request.modelVersion) = try route(request.modelName, request.modelVersion, context)
+        var seen = Set<String>()
+        for input in request.inputs where !seen.insert(input.name).inserted {
+            throw InferenceError(.invalidArgument, "input '\(input.name)' appears more than once")
+        }
+        do {
+            try request.validateTensorData(bytesShape: .elementsDecide)
+        } catch {
+            throw InferenceError(.invalidArgument, "bad tensor data: \(error)")
+        }
+        let runtime = try await registry.readyRuntime(name: request.modelName, version: request.modelVersion)
+        let outputs = try RequestedOutputs(request.outputs, declared: runtime.metadata().outputs.map(\.name))
+        return (request, runtime, outputs)
+    }
+
+    // MARK: Model repository
+
+    public func repositoryIndex(_ request: RepositoryIndexRequest, context: RequestContext) async throws(InferenceError) -> RepositoryIndexResponse {
+        try authenticate(context)
+        var response = RepositoryIndexResponse()
+        response.models = await registry.index(readyOnly: request.ready)
+        return response
+    }
+
+    public func repositoryModelLoad(_ request: RepositoryModelLoadRequest, context: RequestContext) async throws(InferenceError) -> RepositoryModelLoadResponse {
+        try authenticate(context)
+        let (name, _) = try route(request.modelName, "", context)
+        try await registry.load(name: name)
+        return RepositoryModelLoadResponse()
+    }
+
+    public func repositoryModelUnload(_ request: RepositoryModelUnloadRequest, context: RequestContext) async throws(InferenceError) -> RepositoryModelUnloadResponse {
+        try authenticate(context)
+        let (name, _) = try route(request.modelName, "", context)
+        try await registry.unload(name: name)
+        return RepositoryModelUnloadResponse()
+    }
+
+    // MARK: Checks every door gets
+
+    /// Checks the caller's bearer token (every function but the probes does this itself; doors
+    /// call it early to refuse before decoding).
+    public func authenticate(_ context: RequestContext) throws(InferenceError) {
+        guard let authToken else { return }
+        // Compared in constant time, so the comparison leaks nothing about the token.
+        let expected = Array("Bearer \(authToken)".utf8)
+        let given = Array(context.authorization.utf8)
+        var difference = UInt8(expected.count == given.count ? 0 : 1)
+        for index in 0..<min(expected.count, given.count) { difference |= expected[index] ^ given[index] }
+        guard difference == 0 else {
+            throw InferenceError(.unauthenticated, context.authorization.isEmpty ? "this server requires a bearer token" : "the bearer token was not accepted")
+        }
+    }
+
+    /// The model a call is for: the message's name and version, which must agree with where the
+    /// door routed the call when both say something; an empty one takes the other's.
+    private func route(_ name: String, _ version: String, _ context: RequestContext) throws(InferenceError) -> (String, String) {
+        if !context.routedModel.isEmpty, !name.isEmpty, context.routedModel != name {
+            throw InferenceError(.invalidArgument, "the call is routed to model '\(context.routedModel)' but the message names '\(name)'")
+        }
+        if !context.routedVersion.isEmpty, !version.isEmpty, context.routedVersion != version {
+            throw InferenceError(.invalidArgument, "the call is routed to version '\(context.routedVersion)' but the message names version '\(version)'")
+        }
+        return (name.isEmpty ? context.routedModel : name, version.isEmpty ? context.routedVersion : version)
+    }
+}
