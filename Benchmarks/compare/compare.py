@@ -2,9 +2,14 @@
 """InferWire and MLServer side by side, in one run, on the same echo model and payloads.
 
   Benchmarks/compare/run.sh [seconds]        (builds, sets up the venv, then runs this)
+  INFERWIRE_BASELINE=/path/to/inferwire Benchmarks/compare/run.sh [seconds]   (adds --baseline)
+
+With --baseline BINARY, a second InferWire (e.g. the build before a change) is served and loaded
+the same way, by its own binary, as target "inferwire-before"; InferWire is also run at its half
+rate (the same offered load), and the ratios compare the two. --skip-mlserver leaves MLServer out.
 
 For each payload (chat, image-1m, image-5m) and each target (InferWire binary via
-`inferwire load`; MLServer gRPC and REST via v2load.py):
+`inferwire load`; the baseline InferWire if given; MLServer gRPC and REST via v2load.py):
   1. a warm-up run (not recorded);
   2. saturation: a closed-loop run; requests/s, and the server process tree's CPU seconds
      (procstats, read just before and after) per 1,000 requests and its RSS after the run;
@@ -15,6 +20,7 @@ Results go to results/<UTC time>/: every run's JSON, results.json, results.md, p
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import socket
@@ -148,16 +154,18 @@ def measure(target, payload, seconds, out, log):
 def wait_for_inferwire(binary, port, process):
     for _ in range(300):
         if process.poll() is not None:
-            raise SystemExit("inferwire serve exited during startup")
+            raise SystemExit(f"{binary} serve exited during startup")
         if subprocess.run([binary, "health", "--port", str(port), "--model", "echo"], capture_output=True).returncode == 0:
             return
         time.sleep(0.1)
-    raise SystemExit("inferwire serve not ready after 30 s")
+    raise SystemExit(f"{binary} serve not ready after 30 s")
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--inferwire", required=True, help="the release-built inferwire binary")
+    parser.add_argument("--baseline", help="a second inferwire binary (e.g. built before a change), target inferwire-before")
+    parser.add_argument("--skip-mlserver", action="store_true", help="measure the InferWire binaries only")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--payloads", default=",".join(PAYLOADS))
     parser.add_argument("--out")
@@ -168,32 +176,42 @@ def main():
     files = payloads.write_payload_files()
     chosen = [p for p in a.payloads.split(",") if p]
 
-    iw_port, http_port, grpc_port = free_port(), free_port(), free_port()
-    iw_log = open(os.path.join(out, "inferwire-serve.log"), "w")
+    http_port, grpc_port = free_port(), free_port()
     environment = dict(os.environ, MLSERVER_METRICS_PORT="0")
-    inferwire = subprocess.Popen(
-        [a.inferwire, "serve", "--repository", os.path.join(HERE, "inferwire-models"), "--host", "127.0.0.1",
-         "--port", str(iw_port)], stdout=iw_log, stderr=subprocess.STDOUT, env=environment)
+    # Each InferWire binary serves on its own port and is loaded by its own `inferwire load`.
+    binaries = [("inferwire", a.inferwire)] + ([("inferwire-before", a.baseline)] if a.baseline else [])
+    servers = []
+    for name, binary in binaries:
+        port = free_port()
+        process = subprocess.Popen(
+            [binary, "serve", "--repository", os.path.join(HERE, "inferwire-models"), "--host", "127.0.0.1",
+             "--port", str(port)], stdout=open(os.path.join(out, f"{name}-serve.log"), "w"),
+            stderr=subprocess.STDOUT, env=environment)
+        servers.append((name, binary, port, process))
     mlserver_pid = None
     try:
-        wait_for_inferwire(a.inferwire, iw_port, inferwire)
-        started = subprocess.run(
-            ["bash", os.path.join(HERE, "mlserver_side.sh"), "start"], capture_output=True, text=True,
-            env=dict(os.environ, MLSERVER_HTTP_PORT=str(http_port), MLSERVER_GRPC_PORT=str(grpc_port), RESULTS_DIR=out))
-        if started.returncode != 0:
-            raise SystemExit("MLServer did not start:\n" + started.stderr)
-        mlserver_pid = int(started.stdout.split()[-1])
-        targets = [
-            Target("inferwire", inferwire.pid, lambda p: inferwire_command(a.inferwire, iw_port, p, files)),
-            Target("mlserver-grpc", mlserver_pid, lambda p: v2load_command("grpc", grpc_port, p)),
-            Target("mlserver-rest", mlserver_pid, lambda p: v2load_command("rest", http_port, p)),
-        ]
+        for name, binary, port, process in servers:
+            wait_for_inferwire(binary, port, process)
+        targets = [Target(name, process.pid, lambda p, b=binary, port=port: inferwire_command(b, port, p, files))
+                   for name, binary, port, process in servers]
+        if not a.skip_mlserver:
+            started = subprocess.run(
+                ["bash", os.path.join(HERE, "mlserver_side.sh"), "start"], capture_output=True, text=True,
+                env=dict(os.environ, MLSERVER_HTTP_PORT=str(http_port), MLSERVER_GRPC_PORT=str(grpc_port), RESULTS_DIR=out))
+            if started.returncode != 0:
+                raise SystemExit("MLServer did not start:\n" + started.stderr)
+            mlserver_pid = int(started.stdout.split()[-1])
+            targets += [
+                Target("mlserver-grpc", mlserver_pid, lambda p: v2load_command("grpc", grpc_port, p)),
+                Target("mlserver-rest", mlserver_pid, lambda p: v2load_command("rest", http_port, p)),
+            ]
         rows = []
         for payload in chosen:
             for target in targets:
                 rows.append(measure(target, payload, a.seconds, out, log))
-            # The same offered load for both: InferWire at each MLServer front end's half rate.
-            for row in rows[-2:]:
+            # The same offered load: InferWire at each other target's half rate (MLServer's front
+            # ends, the baseline InferWire).
+            for row in rows[-len(targets):][1:]:
                 command = targets[0].command(payload)
                 same = run_json(command(("open", row["half_rate"]), a.seconds, 1,
                                         f"inferwire {payload} at {row['target']}'s half rate"), log)
@@ -201,17 +219,19 @@ def main():
                 row["inferwire_same_rate_p99_us"] = (same["latency_us"] or {}).get("p99")
                 print(f"  inferwire at {row['target']}'s half rate ({row['half_rate']:,.0f}/s): "
                       f"p50 {row['inferwire_same_rate_p50_us']} µs p99 {row['inferwire_same_rate_p99_us']} µs", flush=True)
-        _, idle_rss_iw, _ = tree_stats(inferwire.pid)
-        _, idle_rss_ml, _ = tree_stats(mlserver_pid)
     finally:
-        inferwire.terminate()
-        inferwire.wait(timeout=30)
+        for _, _, _, process in servers:
+            process.terminate()
+            process.wait(timeout=30)
         if mlserver_pid:
             subprocess.run(["bash", os.path.join(HERE, "mlserver_side.sh"), "stop", str(mlserver_pid)])
 
     versions = {
-        "inferwire": subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
-        "mlserver": __import__("mlserver").__version__,
+        # The commit of the checkout the binary was built in (run.sh: this one), -dirty if it has changes.
+        "inferwire": subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(a.inferwire)), "describe", "--always", "--dirty"],
+                                    capture_output=True, text=True).stdout.strip(),
+        "inferwire_before": a.baseline and f"{os.path.abspath(a.baseline)} (sha256 {sha256(a.baseline)[:12]})",
+        "mlserver": None if a.skip_mlserver else __import__("mlserver").__version__,
         "python": sys.version.split()[0],
         "cpus": os.cpu_count(),
         "seconds_per_run": a.seconds,
@@ -228,38 +248,46 @@ def main():
     print(f"results in {out}")
 
 
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 def write_markdown(rows, versions, out):
     def cell(row, key, scale=1, digits=0):
         value = row.get(key)
         return "–" if value is None else f"{value / scale:,.{digits}f}"
 
-    lines = [f"InferWire {versions['inferwire']}, MLServer {versions['mlserver']}, Python {versions['python']}, "
-             f"{versions['cpus']} CPUs, {versions['seconds_per_run']:g} s per run", "",
+    lines = [f"InferWire {versions['inferwire']}, "
+             + (f"inferwire-before {versions['inferwire_before']}, " if versions["inferwire_before"] else "")
+             + (f"MLServer {versions['mlserver']}, " if versions["mlserver"] else "")
+             + f"Python {versions['python']}, {versions['cpus']} CPUs, {versions['seconds_per_run']:g} s per run", "",
              "| payload | server | req/s at saturation | p50 at half load | p99 at half load | server CPU s / 1k req | server RSS MiB | client CPU s / 1k req |",
              "|:--|:--|--:|--:|--:|--:|--:|--:|"]
     for row in rows:
         lines.append(f"| {row['payload']} | {row['target']} | {cell(row, 'saturation_rps')} | "
                      f"{cell(row, 'half_p50_us', 1000, 2)} ms | {cell(row, 'half_p99_us', 1000, 2)} ms | "
                      f"{cell(row, 'server_cpu_s_per_1k', 1, 3)} | {cell(row, 'server_rss_mib')} | {cell(row, 'client_cpu_s_per_1k', 1, 3)} |")
-    lines += ["", "The same offered load: InferWire at each MLServer front end's half-load rate:", "",
-              "| payload | rate (MLServer's half load) | MLServer p50 / p99 | InferWire p50 / p99 |", "|:--|--:|--:|--:|"]
+    lines += ["", "The same offered load: InferWire at each other target's half-load rate:", "",
+              "| payload | rate (that target's half load) | that target's p50 / p99 | InferWire p50 / p99 |", "|:--|--:|--:|--:|"]
     for row in rows:
         if "inferwire_same_rate_p99_us" in row:
             lines.append(f"| {row['payload']} | {row['half_rate']:,.0f}/s ({row['target']}) | "
                          f"{cell(row, 'half_p50_us', 1000, 2)} / {cell(row, 'half_p99_us', 1000, 2)} ms | "
                          f"{cell(row, 'inferwire_same_rate_p50_us', 1000, 2)} / {cell(row, 'inferwire_same_rate_p99_us', 1000, 2)} ms |")
-    lines += ["", "Ratios (InferWire / MLServer):", ""]
+    lines += ["", "Ratios (InferWire / the other target):", ""]
     by = {(r["target"], r["payload"]): r for r in rows}
     for payload in PAYLOADS:
         iw = by.get(("inferwire", payload))
         if not iw:
             continue
-        for other in ("mlserver-grpc", "mlserver-rest"):
+        for other in ("inferwire-before", "mlserver-grpc", "mlserver-rest"):
             ml = by.get((other, payload))
             if not ml:
                 continue
+            digits = 3 if other == "inferwire-before" else 1  # before/after: small differences matter
             lines.append(
-                f"- {payload} vs {other}: requests/s {iw['saturation_rps'] / ml['saturation_rps']:.1f}×, "
+                f"- {payload} vs {other}: requests/s {iw['saturation_rps'] / ml['saturation_rps']:.{digits}f}×, "
                 f"p99 at half load {iw['half_p99_us'] / ml['half_p99_us']:.3f}×, "
                 f"p99 at the same rate {ml['inferwire_same_rate_p99_us'] / ml['half_p99_us']:.3f}×, "
                 f"server CPU per request {iw['server_cpu_s_per_1k'] / ml['server_cpu_s_per_1k']:.3f}×")
