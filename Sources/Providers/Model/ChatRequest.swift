@@ -12,7 +12,7 @@ public enum ChatRole: String, Sendable, Equatable, CaseIterable {
 
 /// One part of a message. Inline data stays raw bytes until a provider's JSON forces base64: a
 /// ByteBuffer, so the bytes that arrived in the client's frame are the bytes base64 reads,
-/// never copied on the way (CONVENTIONS.md 4).
+/// never copied on the way (docs/CONVENTIONS.md §4).
 public enum ChatPart: Sendable, Equatable {
     case text(String)
     case inlineData(mimeType: String, data: ByteBuffer)
