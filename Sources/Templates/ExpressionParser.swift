@@ -373,7 +373,7 @@ extension Parser {
             }
             var args = CallArgs()
             if current.isOp(.lparen) { args = try parseCallArgs() }
-            node = .filter(node, FilterCall(name: name, id: FilterID(rawValue: name), args: args, offset: tok.0))
+            node = .filter(node, FilterCall(name: name, function: Filters.table[name], args: args, offset: tok.0))
             inline = false
         }
         return node

@@ -31,16 +31,16 @@ struct CallArgs: Sendable {
     var isSimple: Bool { kwargs.isEmpty && dynArgs == nil && dynKwargs == nil }
 }
 
-/// A filter application; `id` is nil when the name is unknown but the filter sits in a
+/// A filter application; `function` is nil when the name is unknown but the filter sits in a
 /// conditional branch, where Jinja2 defers the "No filter named" error to runtime.
 final class FilterCall: Sendable {
     let name: String
-    let id: FilterID?
+    let function: FilterFunction?
     let args: CallArgs
     let offset: Int
-    init(name: String, id: FilterID?, args: CallArgs, offset: Int) {
+    init(name: String, function: FilterFunction?, args: CallArgs, offset: Int) {
         self.name = name
-        self.id = id
+        self.function = function
         self.args = args
         self.offset = offset
     }

@@ -657,7 +657,7 @@ struct Validator {
             if let c { try check(c, soft: soft) }
         case .call(let f, let args, _): try check(f, soft: soft); try check(args, soft: soft)
         case .filter(let input, let f):
-            if f.id == nil && !soft { throw fail("No filter named '\(f.name)'.", f.offset) }
+            if f.function == nil && !soft { throw fail("No filter named '\(f.name)'.", f.offset) }
             if let input { try check(input, soft: soft) }
             try check(f.args, soft: soft)
         case .test(let input, let t):

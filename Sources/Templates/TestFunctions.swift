@@ -91,7 +91,7 @@ extension Renderer {
             return false
         case .filter:
             guard let n = value.stringValue else { return false }
-            return FilterID(rawValue: n) != nil
+            return Filters.table[n] != nil
         case .test:
             guard let n = value.stringValue else { return false }
             return TestID(rawValue: n) != nil
