@@ -346,8 +346,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let seconds = timeouts.idle.nanoseconds / 1_000_000_000
         logger.debug("closing an idle connection")
         let goAway = GoAway(lastStreamID: state.lastStreamID, code: .noError, message: "idle for \(seconds) s")
+        let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(Frame(type: .goAway, streamID: 0, payload: goAway.encode())))
-            .whenComplete { _ in context.channel.close(promise: nil) }
+            .whenComplete { _ in channel.close(promise: nil) }
     }
 
     private func failNow(_ violation: ProtocolViolation) {

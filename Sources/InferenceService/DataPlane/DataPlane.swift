@@ -80,9 +80,8 @@ public struct DataPlane: Sendable {
         try authenticate(context)
         var request = request
         (request.modelName, request.modelVersion) = try route(request.modelName, request.modelVersion, context)
-        var seen = Set<String>()
-        for input in request.inputs where !seen.insert(input.name).inserted {
-            throw InferenceError(.invalidArgument, "input '\(input.name)' appears more than once")
+        if let duplicate = Self.duplicateName(request.inputs.map(\.name)) {
+            throw InferenceError(.invalidArgument, "input '\(duplicate)' appears more than once")
         }
         do {
             try request.validateTensorData(bytesShape: .elementsDecide)
@@ -90,8 +89,24 @@ public struct DataPlane: Sendable {
             throw InferenceError(.invalidArgument, "bad tensor data: \(error)")
         }
         let runtime = try await registry.readyRuntime(name: request.modelName, version: request.modelVersion)
-        let outputs = try RequestedOutputs(request.outputs, declared: runtime.metadata().outputs.map(\.name))
+        // Most requests name no outputs: then the runtime's metadata is not even built.
+        let outputs = request.outputs.isEmpty
+            ? RequestedOutputs.all : try RequestedOutputs(request.outputs, declared: runtime.metadata().outputs.map(\.name))
         return (request, runtime, outputs)
+    }
+
+    /// The first name that appears twice; pairwise for the few inputs a request has (no set
+    /// allocated on the hot path).
+    static func duplicateName(_ names: [String]) -> String? {
+        guard names.count > 1 else { return nil }
+        if names.count > 32 {
+            var seen = Set<String>()
+            return names.first { !seen.insert($0).inserted }
+        }
+        for index in 1..<names.count where names[..<index].contains(names[index]) {
+            return names[index]
+        }
+        return nil
     }
 
     // MARK: Model repository

@@ -8,6 +8,13 @@ import ProtoWire
 struct RequestedOutputs: Sendable {
     private let names: [String]
 
+    /// No outputs named: every output is returned.
+    static let all = RequestedOutputs(names: [])
+
+    private init(names: [String]) {
+        self.names = names
+    }
+
     init(_ requested: [ModelInferRequest.InferRequestedOutputTensor], declared: [String]) throws(InferenceError) {
         names = requested.map(\.name)
         var seen = Set<String>()
