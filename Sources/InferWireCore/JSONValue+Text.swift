@@ -40,8 +40,40 @@ extension JSONValue {
     }
 
     /// Parses JSON text (a request's structured parameter sent as a string).
-    public init(jsonText: String) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: Data(jsonText.utf8))
+    public init(jsonText: String) throws(SyntaxError) {
+        self = try Self.parse(Data(jsonText.utf8))
+    }
+
+    /// Parses a JSON document; the error says what is wrong in words.
+    public static func parse(_ data: Data) throws(SyntaxError) -> JSONValue {
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch let error as DecodingError {
+            throw SyntaxError(error)
+        } catch {
+            throw SyntaxError(message: error.localizedDescription)
+        }
+    }
+
+    /// Text that is not JSON, said without Swift's type names.
+    public struct SyntaxError: Error, CustomStringConvertible {
+        public let message: String
+
+        init(message: String) {
+            self.message = message
+        }
+
+        init(_ error: DecodingError) {
+            switch error {
+            case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context):
+                let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+                message = context.debugDescription + (path.isEmpty ? "" : " (at \(path))")
+            @unknown default:
+                message = "the text is not valid JSON"
+            }
+        }
+
+        public var description: String { message }
     }
 
     /// `other` laid over `self`: objects merge key by key, recursively; anything else is replaced.

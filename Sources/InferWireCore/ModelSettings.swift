@@ -38,7 +38,7 @@ public struct ModelSettings: Sendable {
         }
         let json: [String: JSONValue]
         do {
-            guard case .object(let object) = try JSONDecoder().decode(JSONValue.self, from: data) else {
+            guard case .object(let object) = try JSONValue.parse(data) else {
                 throw RepositoryError(file: path, message: "the top level must be a JSON object")
             }
             json = object

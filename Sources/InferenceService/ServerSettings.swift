@@ -43,7 +43,7 @@ public struct ServerSettings: Sendable, Equatable {
         }
         let values: [String: JSONValue]
         do {
-            guard case .object(let object) = try JSONDecoder().decode(JSONValue.self, from: data) else {
+            guard case .object(let object) = try JSONValue.parse(data) else {
                 throw RepositoryError(file: path, message: "the top level must be a JSON object")
             }
             values = object
