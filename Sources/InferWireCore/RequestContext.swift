@@ -23,4 +23,19 @@ public struct RequestContext: Sendable {
         self.routedModel = routedModel
         self.routedVersion = routedVersion
     }
+
+    /// The context a runtime sees: everything but the caller's credentials, which stop at the
+    /// data plane's check.
+    public var forRuntime: RequestContext {
+        var copy = self
+        copy.authorization = ""
+        return copy
+    }
+}
+
+extension RequestContext: CustomStringConvertible {
+    /// Printable without the credentials.
+    public var description: String {
+        "RequestContext(requestID: \(requestID), routedModel: \(routedModel), routedVersion: \(routedVersion), metadata keys: \(metadata.keys.sorted()), authorization: \(authorization.isEmpty ? "none" : "<redacted>"))"
+    }
 }

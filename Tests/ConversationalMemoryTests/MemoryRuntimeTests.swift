@@ -41,12 +41,13 @@ struct MemoryRuntimeTests {
         let down = #"{"name": "down", "implementation": "mlserver_memory.ConversationalMemory", "parameters": {"extra": {"database": "sql", "config": {"url": "postgresql+psycopg2://nobody@127.0.0.1:1/none", "connection_options": {"timeout": 2}}}}}"#
         let unsupported = #"{"name": "mysql", "implementation": "mlserver_memory.ConversationalMemory", "parameters": {"extra": {"database": "sql", "config": {"url": "mysql://u:p@db/x"}}}}"#
         // The test server has no TLS: sslmode=require cannot connect, prefer falls back to plain.
-        func tls(_ name: String, _ mode: String) -> String {
-            #"{"name": "\#(name)", "implementation": "mlserver_memory.ConversationalMemory", "parameters": {"extra": {"database": "sql", "config": {"url": "\#(StoreFixture.postgresURL)", "connection_options": {"sslmode": "\#(mode)", "connect_timeout": 3}}}}}"#
+        // require fails (retrying until its timeout); prefer must connect, even on a loaded machine.
+        func tls(_ name: String, _ mode: String, timeout: Int = 3) -> String {
+            #"{"name": "\#(name)", "implementation": "mlserver_memory.ConversationalMemory", "parameters": {"extra": {"database": "sql", "config": {"url": "\#(StoreFixture.postgresURL)", "connection_options": {"sslmode": "\#(mode)", "connect_timeout": \#(timeout)}}}}}"#
         }
         try await MemoryServer.with([
             "down": down, "mysql": unsupported, "fine": MemoryServer.settings("fine", .sqlite),
-            "tls-required": tls("tls-required", "require"), "tls-preferred": tls("tls-preferred", "prefer"), "tls-typo": tls("tls-typo", "sometimes"),
+            "tls-required": tls("tls-required", "require"), "tls-preferred": tls("tls-preferred", "prefer", timeout: 30), "tls-typo": tls("tls-typo", "sometimes"),
         ], expectReady: false) { client, _ in
             let index = Dictionary(uniqueKeysWithValues: try await client.repositoryIndex().map { ($0.name, $0) })
             #expect(index["down"]?.state == "UNAVAILABLE" && index["down"]?.reason.contains("PostgreSQL") == true, "\(index["down"]?.reason ?? "")")

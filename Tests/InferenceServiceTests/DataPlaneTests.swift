@@ -178,4 +178,37 @@ struct DataPlaneTests {
         #expect(try await fixture.client.serverLive())
         await fixture.stop()
     }
+
+    /// Records the context it was given.
+    struct ContextRecorder: InferenceRuntime {
+        let seen = NIOLockedValueBox<RequestContext?>(nil)
+
+        func metadata() -> ModelMetadataResponse { ModelMetadataResponse() }
+
+        func infer(_ request: ModelInferRequest, context: RequestContext) async throws -> ModelInferResponse {
+            seen.withLockedValue { $0 = context }
+            return ModelInferResponse()
+        }
+    }
+
+    @Test("the bearer token stops at the data plane: the runtime's context has none, and a context prints it redacted")
+    func tokenNotForRuntimes() async throws {
+        let registry = ModelRegistry()
+        let recorder = ContextRecorder()
+        await registry.register(name: "recorder", runtime: recorder)
+        try await registry.load(name: "recorder")
+        let secret = "s3cret-token-for-the-data-plane"
+        let server = try await BinaryServer.start(
+            host: "127.0.0.1", port: 0, dispatcher: BinaryDispatcher(dataPlane: DataPlane(registry: registry, authToken: secret)))
+        let client = try await InferWireClient.connect(host: "127.0.0.1", port: try #require(server.localAddress?.port))
+        var headers = RequestHeaders(method: .modelInfer, modelName: "recorder", requestID: "with-token", metadata: ["trace": "1"])
+        headers.authorization = "Bearer \(secret)"
+        for try await _ in client.call(headers, message: ByteBuffer(bytes: Self.request("recorder", []).serializedBytes())) {}
+        let seen = try #require(recorder.seen.withLockedValue { $0 })
+        #expect(seen.authorization == "" && seen.requestID == "with-token" && seen.metadata == ["trace": "1"])
+        let printed = "\(RequestContext(requestID: "r", authorization: "Bearer \(secret)"))"
+        #expect(!printed.contains(secret) && printed.contains("<redacted>"))
+        await client.close()
+        await server.shutdown(timeout: .seconds(1))
+    }
 }

@@ -131,7 +131,7 @@ func inferwireBinary() -> URL? {
 /// A running (or finished) `inferwire` process whose output goes to temporary files (no pipe
 /// can fill up and block it).
 final class BinaryProcess {
-    let process = Process()
+    let process: SpawnedProcess
     let stdoutURL: URL
     let stderrURL: URL
 
@@ -139,25 +139,21 @@ final class BinaryProcess {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("inferwire-proc-\(UUID().uuidString)")
         stdoutURL = base.appendingPathExtension("out")
         stderrURL = base.appendingPathExtension("err")
-        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        process.executableURL = binary
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "INFERWIRE_BINARY_PORT")
         // The metrics server's default port (8082) may be taken by another test run.
         environment["MLSERVER_METRICS_PORT"] = "0"
         // Tests never reach a real provider, whatever keys the machine has.
         for names in APIKeys.environmentNames.values { for name in names { environment.removeValue(forKey: name) } }
-        process.environment = environment
+        var input: String?
         if let stdin {
             let file = base.appendingPathExtension("in")
             try stdin.write(to: file)
-            process.standardInput = try FileHandle(forReadingFrom: file)
+            input = file.path
         }
-        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-        process.standardError = try FileHandle(forWritingTo: stderrURL)
-        try ProcessLaunch.run(process)
+        process = try SpawnedProcess(
+            executable: binary.path, arguments: arguments, environment: environment, stdin: input,
+            stdout: stdoutURL.path, stderr: stderrURL.path)
     }
 
     var stdout: Data { (try? Data(contentsOf: stdoutURL)) ?? Data() }
@@ -165,12 +161,7 @@ final class BinaryProcess {
 
     /// Waits for the exit; false if it is still running after `timeout`.
     func waitForExit(timeout: Duration) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline { return false }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return true
+        try await process.waitForExit(timeout: timeout)
     }
 
     deinit {

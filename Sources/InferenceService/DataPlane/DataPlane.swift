@@ -55,6 +55,7 @@ public struct DataPlane: Sendable {
 
     public func infer(_ request: ModelInferRequest, context: RequestContext) async throws(InferenceError) -> ModelInferResponse {
         let (request, runtime, outputs) = try await prepare(request, context)
+        let context = context.forRuntime
         let response = try await RuntimeCall.run { try await runtime.infer(request, context: context) }
         return try outputs.select(from: response, strict: true)
     }
@@ -64,6 +65,7 @@ public struct DataPlane: Sendable {
         _ request: ModelInferRequest, context: RequestContext, send: (ModelInferResponse) async -> Void
     ) async throws(InferenceError) {
         let (request, runtime, outputs) = try await prepare(request, context)
+        let context = context.forRuntime
         try await RuntimeCall.run {
             for try await response in runtime.inferStream(request, context: context) {
                 // A streamed piece may carry some outputs only (an LLM's text deltas).
