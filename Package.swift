@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "LLMAPI", targets: ["LLMAPI"]),
         .library(name: "ConversationalMemory", targets: ["ConversationalMemory"]),
         .library(name: "PostgresMemory", targets: ["PostgresMemory"]),
+        .library(name: "V2JSON", targets: ["V2JSON"]),
+        .library(name: "HTTPDoor", targets: ["HTTPDoor"]),
         .library(name: "InferWireClient", targets: ["InferWireClient"]),
         .library(name: "InferWireLoad", targets: ["InferWireLoad"]),
         .library(name: "Providers", targets: ["Providers"]),
@@ -30,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // The hand-written protobuf codec and the V2 messages. ByteBuffer is its only dependency:
@@ -66,6 +70,30 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The V2 REST JSON shapes (the Open Inference Protocol's, as MLServer and Triton take them)
+        // to and from the V2 messages: the HTTP door's codec, and the CLI's --request / --json.
+        .target(
+            name: "V2JSON",
+            dependencies: [
+                "InferWireCore", "ProtoWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ]
+        ),
+        // The HTTP door on Hummingbird 2: V2 REST routes and Triton's binary tensor extension over
+        // the data plane.
+        .target(
+            name: "HTTPDoor",
+            dependencies: [
+                "InferenceService", "InferWireCore", "ProtoWire", "V2JSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -125,7 +153,7 @@ let package = Package(
         .executableTarget(
             name: "inferwire",
             dependencies: [
-                "CMalloc", "InferWireCore", "InferenceService", "LLMAPI", "ConversationalMemory", "PostgresMemory",
+                "CMalloc", "InferWireCore", "InferenceService", "LLMAPI", "ConversationalMemory", "PostgresMemory", "V2JSON", "HTTPDoor",
                 "InferWireClient", "InferWireLoad", "InferWireProtocol", "ProtoWire", "ProviderSimulator", "Providers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -208,6 +236,16 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "HTTPDoorTests",
+            dependencies: [
+                "HTTPDoor", "InferWireCore", "InferenceService", "LLMAPI", "ConversationalMemory", "Providers", "ProviderSimulator", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["check_rest.py"]
+        ),
+        .testTarget(
             name: "ConversationalMemoryTests",
             dependencies: [
                 "InferWireCore", "InferenceService", "ConversationalMemory", "PostgresMemory", "InferWireClient", "ProtoWire", "TestSupport",
@@ -219,7 +257,7 @@ let package = Package(
         .testTarget(
             name: "InferwireCLITests",
             dependencies: [
-                "inferwire", "InferWireCore", "InferenceService", "LLMAPI", "InferWireClient", "InferWireLoad", "InferWireProtocol", "ProtoWire", "Providers",
+                "inferwire", "InferWireCore", "InferenceService", "LLMAPI", "InferWireClient", "InferWireLoad", "InferWireProtocol", "ProtoWire", "Providers", "V2JSON",
                 "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),

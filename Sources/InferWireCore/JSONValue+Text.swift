@@ -59,11 +59,11 @@ extension JSONValue {
     public struct SyntaxError: Error, CustomStringConvertible {
         public let message: String
 
-        init(message: String) {
+        public init(message: String) {
             self.message = message
         }
 
-        init(_ error: DecodingError) {
+        public init(_ error: DecodingError) {
             switch error {
             case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context):
                 let path = context.codingPath.map(\.stringValue).joined(separator: ".")

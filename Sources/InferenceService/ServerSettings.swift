@@ -9,6 +9,12 @@ public struct ServerSettings: Sendable, Equatable {
     public var host = "0.0.0.0"
     /// The binary protocol's port (`INFERWIRE_BINARY_PORT`, `binary_port`).
     public var binaryPort = 8083
+    /// MLServer's `http_port`: the HTTP door (V2 REST); -1 turns it off.
+    public var httpPort = 8080
+    /// The largest HTTP request body accepted (`http_max_body_size`, bytes).
+    public var httpMaxBodyBytes = 64 << 20
+    /// Seconds an HTTP connection may send nothing before it is closed (`http_idle_timeout`).
+    public var httpIdleTimeoutSeconds = 60.0
     /// MLServer's `metrics_port`: Prometheus exposition over HTTP.
     public var metricsPort = 8082
     /// MLServer's `metrics_endpoint`; empty disables the metrics server.
@@ -84,6 +90,19 @@ public struct ServerSettings: Sendable, Equatable {
         }
         if let value = values["host"] { host = value }
         if let value = try number("binary_port", Int.self) { binaryPort = value }
+        if let text = values["http_port"] {
+            guard let value = Int(text), (-1...65535).contains(value) else {
+                throw RepositoryError(file: source, message: "http_port must be 0...65535, or -1 for no HTTP door, got '\(text)'")
+            }
+            httpPort = value
+        }
+        if let value = try number("http_max_body_size", Int.self) { httpMaxBodyBytes = value }
+        if let text = values["http_idle_timeout"] {
+            guard let value = Double(text), value > 0, value < 86_400 else {
+                throw RepositoryError(file: source, message: "http_idle_timeout must be a number of seconds, got '\(text)'")
+            }
+            httpIdleTimeoutSeconds = value
+        }
         if let value = values["model_repository_root"] { modelRepositoryRoot = value }
         if let value = try number("metrics_port", Int.self) { metricsPort = value }
         if let value = values["metrics_endpoint"] { metricsEndpoint = value }

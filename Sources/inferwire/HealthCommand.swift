@@ -1,3 +1,4 @@
+import V2JSON
 import ArgumentParser
 
 /// `inferwire health`: is the server live and ready (and a model ready)?
@@ -36,12 +37,12 @@ struct HealthCommand: AsyncParsableCommand {
         }
         let healthy = live && ready && (modelReady ?? true)
         if client.json {
-            var members: [(String, CLIJSON)] = [("live", .bool(live)), ("ready", .bool(ready))]
+            var members: [(String, JSONDocument)] = [("live", .bool(live)), ("ready", .bool(ready))]
             if let model, let modelReady {
                 members += [("model", .string(model)), ("model_ready", .bool(modelReady))]
             }
             members.append(("healthy", .bool(healthy)))
-            output.line(CLIJSON.object(members).serialized())
+            output.line(JSONDocument.object(members).serialized())
         } else {
             output.line("server live: \(live)")
             output.line("server ready: \(ready)")

@@ -1,4 +1,5 @@
 import Foundation
+import V2JSON
 import ArgumentParser
 import ProtoWire
 
@@ -32,7 +33,7 @@ struct ModelsCommand: AsyncParsableCommand {
         func execute(_ output: CommandOutput) async throws -> Int32 {
             let models = try await client.withClient { try await $0.repositoryIndex(readyOnly: ready) }
             if client.json {
-                output.line(CLIJSON.object([("models", .array(models.map { model in
+                output.line(JSONDocument.object([("models", .array(models.map { model in
                     .object([("name", .string(model.name)), ("version", .string(model.version)),
                              ("state", .string(model.state)), ("reason", .string(model.reason))])
                 }))]).serialized())
@@ -58,7 +59,7 @@ struct ModelsCommand: AsyncParsableCommand {
         func execute(_ output: CommandOutput) async throws -> Int32 {
             try await client.withClient { try await $0.load(model: name) }
             output.line(client.json
-                ? CLIJSON.object([("model", .string(name)), ("loaded", .bool(true))]).serialized()
+                ? JSONDocument.object([("model", .string(name)), ("loaded", .bool(true))]).serialized()
                 : "loaded \(name)")
             return 0
         }
@@ -77,7 +78,7 @@ struct ModelsCommand: AsyncParsableCommand {
         func execute(_ output: CommandOutput) async throws -> Int32 {
             try await client.withClient { try await $0.unload(model: name) }
             output.line(client.json
-                ? CLIJSON.object([("model", .string(name)), ("unloaded", .bool(true))]).serialized()
+                ? JSONDocument.object([("model", .string(name)), ("unloaded", .bool(true))]).serialized()
                 : "unloaded \(name)")
             return 0
         }

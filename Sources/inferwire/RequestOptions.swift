@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import InferWireCore
 import InferenceService
-import LLMAPI
+import V2JSON
 import InferWireProtocol
 import ProtoWire
 
@@ -56,8 +56,8 @@ struct RequestOptions: ParsableArguments {
             guard let data = FileManager.default.contents(atPath: request) else {
                 throw CLIError.usage("cannot read the request file \(request)")
             }
-            let json: CLIJSON
-            do { json = try CLIJSON.parse(data) } catch { throw CLIError.usage("\(request) is not valid JSON: \(error)") }
+            let json: JSONDocument
+            do { json = try JSONDocument.parse(data) } catch { throw CLIError.usage("\(request) is not valid JSON: \(error)") }
             try InferRequestBuilder.apply(json: json, source: request, to: &built)
             // MLServer's REST carries chat media as base64; the binary protocol carries bytes.
             let decoded = Result { () throws(InferenceError) in try Base64MediaInputs.decode(in: &built) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import HTTPDoor
 import InferenceService
 import Logging
 import ServiceLifecycle
@@ -9,11 +10,13 @@ import ServiceLifecycle
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the models of a model repository over the binary protocol.",
+        abstract: "Serve the models of a model repository: the binary protocol and V2 REST over HTTP.",
         discussion: """
             Settings are applied in this order, each overriding the one before:
-              1. built-in defaults (host 0.0.0.0, port 8083, repository ".")
-              2. the --settings file (MLServer's settings.json: host, binary_port,
+              1. built-in defaults (host 0.0.0.0, binary port 8083, HTTP port 8080,
+                 repository ".")
+              2. the --settings file (MLServer's settings.json: host, binary_port, http_port,
+                 http_max_body_size, http_idle_timeout,
                  model_repository_root, load_models_at_startup, metrics_port,
                  metrics_endpoint, max_frame_size, max_concurrent_streams,
                  max_connections, drain_timeout, handshake_timeout,
@@ -48,6 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The binary protocol port (binary_port); 0 picks a free one. Default 8083.")
     var port: Int?
 
+    @Option(help: "The HTTP door's port (http_port: V2 REST); 0 picks a free one, -1 serves no HTTP. Default 8080.")
+    var httpPort: Int?
+
     @Option(help: "The Prometheus metrics port (metrics_port); 0 picks a free one. Default 8082.")
     var metricsPort: Int?
 
@@ -75,6 +81,10 @@ struct ServeCommand: AsyncParsableCommand {
             guard (0...65535).contains(port) else { throw CLIError.usage("--port must be 0...65535, got \(port)") }
             resolved.binaryPort = port
         }
+        if let httpPort {
+            guard (-1...65535).contains(httpPort) else { throw CLIError.usage("--http-port must be 0...65535 or -1, got \(httpPort)") }
+            resolved.httpPort = httpPort
+        }
         if let metricsPort {
             guard (0...65535).contains(metricsPort) else { throw CLIError.usage("--metrics-port must be 0...65535, got \(metricsPort)") }
             resolved.metricsPort = metricsPort
@@ -95,10 +105,23 @@ struct ServeCommand: AsyncParsableCommand {
             let service = InferWireService(server: server) {
                 sink.line("received a termination signal, draining for up to \(drain)s")
             }
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service)]
+            if server.settings.httpPort >= 0 {
+                let settings = server.settings
+                let http = HTTPDoor(
+                    dataPlane: server.dataPlane,
+                    settings: HTTPDoorSettings(
+                        host: settings.host, port: settings.httpPort, maxBodyBytes: settings.httpMaxBodyBytes,
+                        idleTimeout: .milliseconds(Int64(settings.httpIdleTimeoutSeconds * 1000))),
+                    logger: Logger(label: "inferwire.http")) { port in
+                    sink.line("http on \(settings.host):\(port)")
+                }
+                services.append(.init(service: http))
+            }
             var logger = Logger(label: "inferwire.lifecycle")
             logger.logLevel = .warning
             var configuration = ServiceGroupConfiguration(
-                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint],
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [.sigquit], logger: logger)
             configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(drain * 1000) + 5000)
             try await ServiceGroup(configuration: configuration).run()

@@ -5,6 +5,15 @@ import Foundation
 /// that sits in `waitUntilExit` for seconds starves the rest (PostgreSQL connects time out).
 /// Output goes to files; the end is polled (`SpawnedProcess`).
 public enum ChildProcess {
+    /// A program a test needs is not there.
+    public struct Missing: Error, CustomStringConvertible {
+        public let description: String
+
+        public init(description: String) {
+            self.description = description
+        }
+    }
+
     public struct Result: Sendable {
         public var status: Int32
         public var stdout: Data

@@ -1,29 +1,30 @@
 import Foundation
 import InferWireCore
 
-/// A JSON value with object keys kept in order, for reading `--request` files and writing
-/// `--json` output with a stable key order.
-indirect enum CLIJSON: Equatable {
+/// A JSON value that tells integers from other numbers (an INT64 tensor's values survive) and
+/// keeps object keys in order (output has a stable key order): V2 REST bodies, the CLI's
+/// `--request` files and `--json` output.
+public indirect enum JSONDocument: Equatable, Sendable {
     case null
     case bool(Bool)
     case int(Int64)
     case uint(UInt64)
     case double(Double)
     case string(String)
-    case array([CLIJSON])
-    case object([(String, CLIJSON)])
+    case array([JSONDocument])
+    case object([(String, JSONDocument)])
 
-    static func == (lhs: CLIJSON, rhs: CLIJSON) -> Bool {
+    public static func == (lhs: JSONDocument, rhs: JSONDocument) -> Bool {
         lhs.serialized() == rhs.serialized()
     }
 
-    subscript(key: String) -> CLIJSON? {
+    public subscript(key: String) -> JSONDocument? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.0 == key }?.1
     }
 
     /// Compact JSON text.
-    func serialized() -> String {
+    public func serialized() -> String {
         var out = ""
         write(to: &out)
         return out
@@ -62,8 +63,14 @@ indirect enum CLIJSON: Equatable {
     }
 
     /// Parses JSON text, telling integers from other numbers; object keys are sorted.
-    static func parse(_ data: Data) throws -> CLIJSON {
-        try JSONDecoder().decode(Decoded.self, from: data).value
+    public static func parse(_ data: Data) throws(JSONValue.SyntaxError) -> JSONDocument {
+        do {
+            return try JSONDecoder().decode(Decoded.self, from: data).value
+        } catch let error as DecodingError {
+            throw JSONValue.SyntaxError(error)
+        } catch {
+            throw JSONValue.SyntaxError(message: "\(error)")
+        }
     }
 
     private struct Key: CodingKey {
@@ -74,7 +81,7 @@ indirect enum CLIJSON: Equatable {
     }
 
     private struct Decoded: Decodable {
-        let value: CLIJSON
+        let value: JSONDocument
 
         init(from decoder: any Decoder) throws {
             if let object = try? decoder.container(keyedBy: Key.self) {
@@ -84,7 +91,7 @@ indirect enum CLIJSON: Equatable {
                 return
             }
             if var array = try? decoder.unkeyedContainer() {
-                var values: [CLIJSON] = []
+                var values: [JSONDocument] = []
                 while !array.isAtEnd { values.append(try array.decode(Decoded.self).value) }
                 value = .array(values)
                 return

@@ -1,0 +1,159 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import InferWireCore
+import InferenceService
+import NIOCore
+import ProtoWire
+import V2JSON
+
+/// MLServer's and KServe's V2 REST routes, each one call of the data plane: the request's JSON
+/// becomes the V2 message, the answer's message becomes JSON. Nothing here decides anything the
+/// binary door would decide differently (routing, checks and statuses are the data plane's).
+struct V2Routes {
+    let dataPlane: DataPlane
+    let maxBodyBytes: Int
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/v2/health/live") { _, _ in json(.ok, #"{"live":true}"#) }
+        router.get("/v2/health/ready") { request, _ in
+            let ready = await dataPlane.serverReady(ServerReadyRequest(), context: callContext(request)).ready
+            return json(ready ? .ok : .badRequest, ready ? #"{"ready":true}"# : #"{"ready":false}"#)
+        }
+        router.get("/v2") { request, _ in
+            let metadata = try dataPlane.serverMetadata(ServerMetadataRequest(), context: callContext(request))
+            return json(.ok, JSONDocument.object([
+                ("name", .string(metadata.name)), ("version", .string(metadata.version)),
+                ("extensions", .array(metadata.extensions.map { .string($0) })),
+            ]).serialized())
+        }
+        for path in ["/v2/models/{model}", "/v2/models/{model}/versions/{version}"] {
+            router.get(RouterPath(path)) { request, context in try await modelMetadata(request, context) }
+            router.get(RouterPath(path + "/ready")) { request, context in try await modelReady(request, context) }
+            router.post(RouterPath(path + "/infer")) { request, context in try await infer(request, context) }
+        }
+        router.post("/v2/repository/index") { request, _ in try await repositoryIndex(request) }
+        router.post("/v2/repository/models/{model}/load") { request, context in
+            let model = try context.parameters.require("model")
+            _ = try await body(request)
+            _ = try await dataPlane.repositoryModelLoad(RepositoryModelLoadRequest(modelName: model), context: callContext(request, model: model))
+            return json(.ok, "")
+        }
+        router.post("/v2/repository/models/{model}/unload") { request, context in
+            let model = try context.parameters.require("model")
+            _ = try await body(request)
+            _ = try await dataPlane.repositoryModelUnload(RepositoryModelUnloadRequest(modelName: model), context: callContext(request, model: model))
+            return json(.ok, "")
+        }
+    }
+
+    // MARK: Handlers
+
+    private func modelMetadata(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let (model, version) = try route(context)
+        let metadata = try await dataPlane.modelMetadata(ModelMetadataRequest(name: model, version: version), context: callContext(request, model: model, version: version))
+        func tensors(_ list: [ModelMetadataResponse.TensorMetadata]) -> JSONDocument {
+            .array(list.map { tensor in
+                var members: [(String, JSONDocument)] = [
+                    ("name", .string(tensor.name)), ("datatype", .string(tensor.datatype)), ("shape", .array(tensor.shape.map { .int($0) })),
+                ]
+                if !tensor.parameters.isEmpty { members.append(("parameters", V2ResponseEncoder.parameterJSON(tensor.parameters))) }
+                return .object(members)
+            })
+        }
+        var members: [(String, JSONDocument)] = [
+            ("name", .string(metadata.name)), ("versions", .array(metadata.versions.map { .string($0) })),
+            ("platform", .string(metadata.platform)), ("inputs", tensors(metadata.inputs)), ("outputs", tensors(metadata.outputs)),
+        ]
+        if !metadata.parameters.isEmpty { members.append(("parameters", V2ResponseEncoder.parameterJSON(metadata.parameters))) }
+        return json(.ok, JSONDocument.object(members).serialized())
+    }
+
+    private func modelReady(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let (model, version) = try route(context)
+        let ready = try await dataPlane.modelReady(ModelReadyRequest(name: model, version: version), context: callContext(request, model: model, version: version)).ready
+        return json(ready ? .ok : .badRequest, JSONDocument.object([("name", .string(model)), ("ready", .bool(ready))]).serialized())
+    }
+
+    private func repositoryIndex(_ request: Request) async throws -> Response {
+        var message = RepositoryIndexRequest()
+        let buffer = try await body(request)
+        if buffer.readableBytes > 0, case .bool(let ready)? = try parse(buffer)["ready"] { message.ready = ready }
+        let index = try await dataPlane.repositoryIndex(message, context: callContext(request))
+        return json(.ok, JSONDocument.array(index.models.map { model in
+            .object([("name", .string(model.name)), ("version", .string(model.version)), ("state", .string(model.state)), ("reason", .string(model.reason))])
+        }).serialized())
+    }
+
+    private func infer(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let (model, version) = try route(context)
+        var buffer = try await body(request)
+        // Triton's binary tensor extension: the JSON header, then the binary tensors.
+        var binary: ByteBuffer?
+        if let field = request.headers[Self.inferenceHeaderLength] {
+            guard let length = Int(field), length >= 0, length <= buffer.readableBytes else {
+                throw InferenceError(.invalidArgument, "Inference-Header-Content-Length \(field) is not a length within the body's \(buffer.readableBytes) bytes")
+            }
+            let header = buffer.readSlice(length: length)!
+            binary = buffer
+            buffer = header
+        }
+        var message = ModelInferRequest()
+        try V2RequestDecoder.decode(try parse(buffer), binary: binary, into: &message)
+        // Base64 media in the chat convention are decoded here, once, into raw bytes.
+        try Base64MediaInputs.decode(in: &message)
+        let callContext = callContext(request, model: model, version: version, id: message.id)
+        let response = try await dataPlane.infer(message, context: callContext)
+
+        let allBinary = message.parameters["binary_data_output"]?.value == .bool(true)
+        var binaryOutputs: [String: Bool] = [:]
+        for output in message.outputs {
+            if case .bool(let wanted)? = output.parameters["binary_data"]?.value { binaryOutputs[output.name] = wanted }
+        }
+        let (document, blobs) = try V2ResponseEncoder.json(response) { binaryOutputs[$0] ?? allBinary }
+        var out = ByteBuffer(string: document.serialized())
+        guard !blobs.isEmpty else {
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: out))
+        }
+        let headerLength = out.readableBytes
+        for var blob in blobs { out.writeBuffer(&blob) }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/octet-stream", Self.inferenceHeaderLength: String(headerLength)],
+            body: .init(byteBuffer: out))
+    }
+
+    // MARK: Pieces
+
+    static let inferenceHeaderLength = HTTPField.Name("Inference-Header-Content-Length")!
+
+    private func route(_ context: BasicRequestContext) throws -> (String, String) {
+        (try context.parameters.require("model"), context.parameters.get("version") ?? "")
+    }
+
+    private func body(_ request: Request) async throws -> ByteBuffer {
+        try await request.body.collect(upTo: maxBodyBytes)
+    }
+
+    private func parse(_ buffer: ByteBuffer) throws(InferenceError) -> JSONDocument {
+        do {
+            return try JSONDocument.parse(Data(buffer.readableBytesView))
+        } catch {
+            throw InferenceError(.invalidArgument, "the body is not valid JSON: \(error.message)")
+        }
+    }
+
+    /// The call's context: the route's model and version, the caller's token, a request id
+    /// (the body's `id`, else the `x-request-id` header, else a new UUID, as MLServer makes one).
+    private func callContext(_ request: Request, model: String = "", version: String = "", id: String = "") -> InferWireCore.RequestContext {
+        let requestID = id.isEmpty ? (request.headers[Self.requestIDHeader] ?? UUID().uuidString.lowercased()) : id
+        return InferWireCore.RequestContext(
+            requestID: requestID, authorization: request.headers[.authorization] ?? "", routedModel: model, routedVersion: version)
+    }
+
+    static let requestIDHeader = HTTPField.Name("x-request-id")!
+}
+
+private func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+    Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+}

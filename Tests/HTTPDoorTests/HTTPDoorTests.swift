@@ -1,0 +1,111 @@
+import Foundation
+import HTTPDoor
+import InferWireCore
+import InferenceService
+import LLMAPI
+import ConversationalMemory
+import Logging
+import NIOConcurrencyHelpers
+import Providers
+import ProviderSimulator
+import ServiceLifecycle
+import TestSupport
+import Testing
+
+/// The HTTP door over loopback with clients we did not write: Python's `requests` posting the
+/// seeds' JSON verbatim (`check_rest.py`), and curl.
+@Suite("HTTP door", .timeLimit(.minutes(2)))
+struct HTTPDoorTests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A server over a copy of the example repository (the simulator standing in for the
+    /// providers), its HTTP door on a free port; `body` gets the base URL.
+    static func withDoor(authToken: String? = nil, maxBodyBytes: Int = 2 << 20, _ body: (String) async throws -> Void) async throws {
+        let folder = try TemporaryFolder()
+        let examples = packageRoot.appendingPathComponent("examples/models")
+        for model in ["echo", "echo-v2", "sqlite-memory", "gemini-chat-completions", "gemini-prompt-chat-completions"] {
+            for file in try FileManager.default.contentsOfDirectory(atPath: examples.appendingPathComponent(model).path) where !file.hasPrefix("memory") {
+                try folder.write("\(model)/\(file)", try String(contentsOf: examples.appendingPathComponent("\(model)/\(file)"), encoding: .utf8))
+            }
+        }
+        let simulator = try await ProviderSimulator.start()
+        let engine = CurlEngine()
+        let llm = LLMEnvironment(engine: engine, environment: [:], simulator: .init(baseURL: "http://127.0.0.1:\(simulator.port)"), retry: RetryPolicy(maxAttempts: 1))
+        var runtimes = RuntimeFactory.builtIn
+        LLMRuntime.register(in: &runtimes, environment: llm)
+        MemoryRuntime.register(in: &runtimes)
+        var settings = ServerSettings()
+        settings.host = "127.0.0.1"
+        settings.binaryPort = 0
+        settings.metricsEndpoint = ""
+        settings.modelRepositoryRoot = folder.path
+        settings.authToken = authToken
+        let server = try await InferWireServer.start(settings: settings, runtimes: runtimes)
+        let port = NIOLockedValueBox<Int?>(nil)
+        let door = HTTPDoor(
+            dataPlane: server.dataPlane, settings: HTTPDoorSettings(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes)
+        ) { bound in port.withLockedValue { $0 = bound } }
+        let group = ServiceGroup(configuration: .init(services: [door], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while port.withLockedValue({ $0 }) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        let base = "http://127.0.0.1:\(try #require(port.withLockedValue { $0 }))"
+        do {
+            try await body(base)
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = try? await running.value
+            await server.shutdown(timeout: .zero)
+            engine.shutdown()
+            await simulator.close()
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        await server.shutdown(timeout: .zero)
+        engine.shutdown()
+        await simulator.close()
+    }
+
+    static func python() throws -> String {
+        let path = ProcessInfo.processInfo.environment["INFERWIRE_PYTHON"] ?? packageRoot.appendingPathComponent(".build/python-venv/bin/python").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw ChildProcess.Missing(description: "no Python with requests at \(path): run `bash scripts/python-env.sh` (scripts/test.sh does) or set INFERWIRE_PYTHON")
+        }
+        return path
+    }
+
+    @Test("Python requests posts the seeds' JSON verbatim and every V2 route answers as MLServer would")
+    func seedsWithRequests() async throws {
+        try await Self.withDoor { base in
+            let result = try await ChildProcess.run(try Self.python(), [Self.packageRoot.appendingPathComponent("Tests/HTTPDoorTests/check_rest.py").path, base])
+            let log = String(decoding: result.stdout + result.stderr, as: UTF8.self)
+            #expect(result.status == 0, "check_rest.py failed:\n\(log)")
+            let summary = try #require(log.split(separator: "\n").last.map(String.init))
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any], "no summary in:\n\(log)")
+            #expect(report["checks"] as? Int == 9, "\(report)")
+            #expect((report["failed"] as? [Any])?.isEmpty == true, "\(report)")
+        }
+    }
+
+    @Test("curl: health without a token, every other route needs it (401), a wrong one too")
+    func bearerToken() async throws {
+        try await Self.withDoor(authToken: "door-secret") { base in
+            func curl(_ arguments: [String]) async throws -> (status: String, body: String) {
+                let result = try await ChildProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/stderr", "-w", "%{http_code}"] + arguments)
+                return (String(decoding: result.stdout, as: UTF8.self), String(decoding: result.stderr, as: UTF8.self))
+            }
+            #expect(try await curl(["\(base)/v2/health/live"]).status == "200")
+            #expect(try await curl(["\(base)/v2/health/ready"]).status == "200")
+            let refused = try await curl(["\(base)/v2/models/echo"])
+            #expect(refused.status == "401" && refused.body.contains("requires a bearer token"), "\(refused)")
+            let wrong = try await curl(["-H", "Authorization: Bearer nope", "\(base)/v2/models/echo"])
+            #expect(wrong.status == "401" && !wrong.body.contains("door-secret"), "\(wrong)")
+            let infer = try await curl([
+                "-H", "Authorization: Bearer door-secret", "-H", "content-type: application/json",
+                "-d", #"{"inputs": [{"name": "x", "shape": [1], "datatype": "BYTES", "data": ["hi"]}]}"#, "\(base)/v2/models/echo/infer",
+            ])
+            #expect(infer.status == "200" && infer.body.contains(#""data":["hi"]"#), "\(infer)")
+        }
+    }
+}
