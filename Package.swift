@@ -243,7 +243,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            exclude: ["check_rest.py"]
+            exclude: ["check_rest.py", "check_triton.py"]
         ),
         .testTarget(
             name: "ConversationalMemoryTests",

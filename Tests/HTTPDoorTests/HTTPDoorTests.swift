@@ -88,6 +88,20 @@ struct HTTPDoorTests {
         }
     }
 
+    @Test("tritonclient.http, unchanged: binary tensor data in and out, JSON, errors")
+    func tritonClient() async throws {
+        try await Self.withDoor { base in
+            let result = try await ChildProcess.run(
+                try Self.python(), [Self.packageRoot.appendingPathComponent("Tests/HTTPDoorTests/check_triton.py").path, String(base.dropFirst("http://".count))])
+            let log = String(decoding: result.stdout + result.stderr, as: UTF8.self)
+            #expect(result.status == 0, "check_triton.py failed:\n\(log)")
+            let summary = try #require(log.split(separator: "\n").last.map(String.init))
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any], "no summary in:\n\(log)")
+            #expect(report["checks"] as? Int == 5, "\(report)")
+            #expect((report["failed"] as? [Any])?.isEmpty == true, "\(report)")
+        }
+    }
+
     @Test("curl: health without a token, every other route needs it (401), a wrong one too")
     func bearerToken() async throws {
         try await Self.withDoor(authToken: "door-secret") { base in
