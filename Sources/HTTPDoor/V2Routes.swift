@@ -31,6 +31,10 @@ struct V2Routes {
             router.get(RouterPath(path)) { request, context in try await modelMetadata(request, context) }
             router.get(RouterPath(path + "/ready")) { request, context in try await modelReady(request, context) }
             router.post(RouterPath(path + "/infer")) { request, context in try await infer(request, context) }
+            // MLServer's aliases: generate is infer; infer_stream and generate_stream stream.
+            router.post(RouterPath(path + "/generate")) { request, context in try await infer(request, context) }
+            router.post(RouterPath(path + "/infer_stream")) { request, context in try await inferStream(request, context) }
+            router.post(RouterPath(path + "/generate_stream")) { request, context in try await inferStream(request, context) }
         }
         router.post("/v2/repository/index") { request, _ in try await repositoryIndex(request) }
         router.post("/v2/repository/models/{model}/load") { request, context in
@@ -85,7 +89,61 @@ struct V2Routes {
         }).serialized())
     }
 
-    private func infer(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    /// Server-sent events, MLServer's framing: one `data: <V2 response JSON>\n\n` per response
+    /// of the data plane's stream. A failure before the first event is an ordinary error
+    /// response; after it, a last event `data: {"error": "..."}` (the status line has gone).
+    private func inferStream(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let (message, callContext) = try await inferRequest(request, context)
+        let plane = dataPlane
+        let (events, continuation) = AsyncStream.makeStream(of: Result<ByteBuffer, InferenceError>.self, bufferingPolicy: .bufferingNewest(64))
+        let producer = Task {
+            do throws(InferenceError) {
+                try await plane.inferStream(message, context: callContext) { response in
+                    let event = (try? V2ResponseEncoder.json(response).json.serialized()) ?? #"{"error":"unencodable response"}"#
+                    continuation.yield(.success(ByteBuffer(string: "data: \(event)\n\n")))
+                }
+            } catch {
+                continuation.yield(.failure(error))
+            }
+            continuation.finish()
+        }
+        var iterator = events.makeAsyncIterator()
+        // Until the first event the status line is still ours: a failure is an ordinary error.
+        guard let first = await iterator.next() else { return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: .init()) }
+        if case .failure(let error) = first { throw error }
+        // Handed over whole to the body writer, its only consumer from here on.
+        nonisolated(unsafe) let rest = iterator
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                var events = rest
+                // A client that leaves stops the call (and its upstream request).
+                try await withTaskCancellationHandler {
+                    var next: Result<ByteBuffer, InferenceError>? = first
+                    while let event = next {
+                        switch event {
+                        case .success(let bytes): try await writer.write(bytes)
+                        case .failure(let error): try await writer.write(Self.errorEvent(error))
+                        }
+                        next = await events.next()
+                    }
+                } onCancel: {
+                    producer.cancel()
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    /// After the first event a failure is a last event: `data: {"error": "..."}`.
+    static func errorEvent(_ error: InferenceError) -> ByteBuffer {
+        var body = [UInt8]("data: {\"error\":".utf8)
+        JSONString.appendQuoted(error.message, to: &body)
+        body += Array("}\n\n".utf8)
+        return ByteBuffer(bytes: body)
+    }
+
+    /// The request message and its context from an infer-style route's body.
+    private func inferRequest(_ request: Request, _ context: BasicRequestContext) async throws -> (ModelInferRequest, InferWireCore.RequestContext) {
         let (model, version) = try route(context)
         var buffer = try await body(request)
         // Triton's binary tensor extension: the JSON header, then the binary tensors.
@@ -102,7 +160,11 @@ struct V2Routes {
         try V2RequestDecoder.decode(try parse(buffer), binary: binary, into: &message)
         // Base64 media in the chat convention are decoded here, once, into raw bytes.
         try Base64MediaInputs.decode(in: &message)
-        let callContext = callContext(request, model: model, version: version, id: message.id)
+        return (message, callContext(request, model: model, version: version, id: message.id))
+    }
+
+    private func infer(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let (message, callContext) = try await inferRequest(request, context)
         let response = try await dataPlane.infer(message, context: callContext)
 
         let allBinary = message.parameters["binary_data_output"]?.value == .bool(true)

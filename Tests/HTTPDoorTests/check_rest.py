@@ -233,5 +233,26 @@ def binary_extension():
     expect(response.content[length:] == floats + strings, "binary section")
 
 
+@check("server-sent events: infer_stream and generate_stream, MLServer's framing")
+def streaming():
+    body = {"parameters": {"stream_count": 3}, "inputs": [{"name": "x", "shape": [1], "datatype": "BYTES", "data": ["hi"]}]}
+    response = requests.post(f"{BASE}/v2/models/echo/infer_stream", json=body, stream=True, timeout=30)
+    expect(response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream"), response.headers)
+    events = [json.loads(line[len("data: "):]) for line in response.iter_lines(decode_unicode=True) if line.startswith("data: ")]
+    expect(len(events) == 3 and all(e["outputs"][0]["data"] == ["hi"] for e in events), events)
+    chat = {"inputs": [
+        {"name": "role", "shape": [1], "datatype": "BYTES", "data": ["user"]},
+        {"name": "content", "shape": [1], "datatype": "BYTES", "data": ["Tell me a story"]},
+        {"name": "type", "shape": [1], "datatype": "BYTES", "data": ["text"]},
+    ]}
+    response = requests.post(f"{BASE}/v2/models/gemini-chat-completions/generate_stream", json=chat, stream=True, timeout=30)
+    events = [json.loads(line[len("data: "):]) for line in response.iter_lines(decode_unicode=True) if line.startswith("data: ")]
+    expect(len(events) >= 2, events)
+    expect(events[-1]["parameters"].get("final") is True, events[-1])
+    expect("output_all" in [o["name"] for o in events[-1]["outputs"]], events[-1])
+    missing = requests.post(f"{BASE}/v2/models/nope/infer_stream", json=body, timeout=30)
+    expect(missing.status_code == 404 and "nope" in missing.json()["error"], missing.text)
+
+
 print(json.dumps({"checks": CHECKS, "failed": FAILED}))
 sys.exit(1 if FAILED else 0)
