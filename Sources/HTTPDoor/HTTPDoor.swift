@@ -6,8 +6,8 @@ import NIOPosix
 import ServiceLifecycle
 
 /// The HTTP front door (HTTP/1.1, keep-alive, pipelining-safe) on Hummingbird 2: MLServer's and
-/// KServe's V2 REST routes with Triton's binary tensor extension, over the same data plane as the
-/// binary door. A swift-service-lifecycle `Service`: run it in the server's ServiceGroup and a
+/// KServe's V2 REST routes with Triton's binary tensor extension, and an OpenAI-compatible `/v1`,
+/// over the same data plane as the binary door. A swift-service-lifecycle `Service`: run it in the server's ServiceGroup and a
 /// graceful shutdown stops accepting, lets in-flight requests finish, then closes.
 public struct HTTPDoor: Service {
     private let application: any Service
@@ -20,6 +20,7 @@ public struct HTTPDoor: Service {
         let router = Router()
         router.add(middleware: JSONErrorMiddleware())
         V2Routes(dataPlane: dataPlane, maxBodyBytes: settings.maxBodyBytes).register(on: router)
+        OpenAIRoutes(dataPlane: dataPlane, maxBodyBytes: settings.maxBodyBytes).register(on: router)
         application = Application(
             router: router,
             server: .http1(configuration: .init(idleTimeout: .init(settings.idleTimeout))),

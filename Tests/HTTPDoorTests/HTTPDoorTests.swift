@@ -23,7 +23,7 @@ struct HTTPDoorTests {
     static func withDoor(authToken: String? = nil, maxBodyBytes: Int = 2 << 20, _ body: (String) async throws -> Void) async throws {
         let folder = try TemporaryFolder()
         let examples = packageRoot.appendingPathComponent("examples/models")
-        for model in ["echo", "echo-v2", "sqlite-memory", "gemini-chat-completions", "gemini-prompt-chat-completions"] {
+        for model in ["echo", "echo-v2", "sqlite-memory", "gemini-chat-completions", "gemini-prompt-chat-completions", "openai-chat-completions"] {
             for file in try FileManager.default.contentsOfDirectory(atPath: examples.appendingPathComponent(model).path) where !file.hasPrefix("memory") {
                 try folder.write("\(model)/\(file)", try String(contentsOf: examples.appendingPathComponent("\(model)/\(file)"), encoding: .utf8))
             }
@@ -98,6 +98,19 @@ struct HTTPDoorTests {
             let summary = try #require(log.split(separator: "\n").last.map(String.init))
             let report = try #require(try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any], "no summary in:\n\(log)")
             #expect(report["checks"] as? Int == 5, "\(report)")
+            #expect((report["failed"] as? [Any])?.isEmpty == true, "\(report)")
+        }
+    }
+
+    @Test("the official openai SDK against /v1: models, completions, streams with usage, n, tools, media, errors")
+    func openAISDK() async throws {
+        try await Self.withDoor { base in
+            let result = try await ChildProcess.run(try Self.python(), [Self.packageRoot.appendingPathComponent("Tests/HTTPDoorTests/check_openai.py").path, base + "/v1"])
+            let log = String(decoding: result.stdout + result.stderr, as: UTF8.self)
+            #expect(result.status == 0, "check_openai.py failed:\n\(log)")
+            let summary = try #require(log.split(separator: "\n").last.map(String.init))
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any], "no summary in:\n\(log)")
+            #expect(report["checks"] as? Int == 6, "\(report)")
             #expect((report["failed"] as? [Any])?.isEmpty == true, "\(report)")
         }
     }
