@@ -20,6 +20,8 @@ public struct InferWireServer: Sendable {
     /// Prometheus exposition on `settings.metricsPort`, unless `metricsEndpoint` is empty.
     public let metricsServer: MetricsServer?
     public let metricsRegistry: PrometheusCollectorRegistry
+    /// What every door records into (the HTTP door included).
+    public let metrics: ServerMetrics
 
     public static func start(
         settings: ServerSettings, runtimes: RuntimeFactory = .builtIn,
@@ -65,7 +67,7 @@ public struct InferWireServer: Sendable {
         }
         return InferWireServer(
             settings: settings, registry: registry, dataPlane: dataPlane, server: server, repositoryErrors: errors,
-            metricsServer: metricsServer, metricsRegistry: metricsRegistry)
+            metricsServer: metricsServer, metricsRegistry: metricsRegistry, metrics: metrics)
     }
 
     /// Drains the binary server (GOAWAY, running streams finish up to `timeout`) and stops the

@@ -113,7 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
                     settings: HTTPDoorSettings(
                         host: settings.host, port: settings.httpPort, maxBodyBytes: settings.httpMaxBodyBytes,
                         idleTimeout: .milliseconds(Int64(settings.httpIdleTimeoutSeconds * 1000))),
-                    logger: Logger(label: "inferwire.http")) { port in
+                    metrics: server.metrics, logger: Logger(label: "inferwire.http")) { port in
                     sink.line("http on \(settings.host):\(port)")
                 }
                 services.append(.init(service: http))

@@ -21,6 +21,10 @@ struct HTTPDoorTests {
     /// A server over a copy of the example repository (the simulator standing in for the
     /// providers), its HTTP door on a free port; `body` gets the base URL.
     static func withDoor(authToken: String? = nil, maxBodyBytes: Int = 2 << 20, _ body: (String) async throws -> Void) async throws {
+        try await withDoor(authToken: authToken, maxBodyBytes: maxBodyBytes) { base, _ in try await body(base) }
+    }
+
+    static func withDoor(authToken: String? = nil, maxBodyBytes: Int = 2 << 20, _ body: (String, InferWireServer) async throws -> Void) async throws {
         let folder = try TemporaryFolder()
         let examples = packageRoot.appendingPathComponent("examples/models")
         for model in ["echo", "echo-v2", "sqlite-memory", "gemini-chat-completions", "gemini-prompt-chat-completions", "openai-chat-completions"] {
@@ -43,7 +47,8 @@ struct HTTPDoorTests {
         let server = try await InferWireServer.start(settings: settings, runtimes: runtimes)
         let port = NIOLockedValueBox<Int?>(nil)
         let door = HTTPDoor(
-            dataPlane: server.dataPlane, settings: HTTPDoorSettings(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes)
+            dataPlane: server.dataPlane, settings: HTTPDoorSettings(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes),
+            metrics: server.metrics
         ) { bound in port.withLockedValue { $0 = bound } }
         let group = ServiceGroup(configuration: .init(services: [door], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
@@ -51,7 +56,7 @@ struct HTTPDoorTests {
         while port.withLockedValue({ $0 }) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         let base = "http://127.0.0.1:\(try #require(port.withLockedValue { $0 }))"
         do {
-            try await body(base)
+            try await body(base, server)
         } catch {
             await group.triggerGracefulShutdown()
             _ = try? await running.value
@@ -133,6 +138,21 @@ struct HTTPDoorTests {
                 "-d", #"{"inputs": [{"name": "x", "shape": [1], "datatype": "BYTES", "data": ["hi"]}]}"#, "\(base)/v2/models/echo/infer",
             ])
             #expect(infer.status == "200" && infer.body.contains(#""data":["hi"]"#), "\(infer)")
+        }
+    }
+
+    @Test("metrics: requests by route pattern, method and status; an unknown path is one label, NotFound")
+    func metrics() async throws {
+        try await Self.withDoor { base, server in
+            for path in ["/v2/health/live", "/v2/models/echo", "/v2/models/nope", "/random-\(UUID().uuidString)", "/random-\(UUID().uuidString)"] {
+                _ = try await ChildProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "\(base)\(path)"])
+            }
+            let text = String(decoding: server.metricsRegistry.emitToBuffer(), as: UTF8.self)
+            #expect(text.contains(#"inferwire_http_requests_total{route="/v2/health/live",method="GET",status="200"} 1"#), "\(text)")
+            #expect(text.contains(#"inferwire_http_requests_total{route="/v2/models/{model}",method="GET",status="200"} 1"#), "\(text)")
+            #expect(text.contains(#"inferwire_http_requests_total{route="/v2/models/{model}",method="GET",status="404"} 1"#), "\(text)")
+            #expect(text.contains(#"inferwire_http_requests_total{route="NotFound",method="GET",status="404"} 2"#), "\(text)")
+            #expect(!text.contains("random-"))
         }
     }
 }

@@ -10,6 +10,8 @@ import ProtoWire
 /// - `inferwire_request_duration_seconds{method, model}`: HEADERS to STATUS
 /// - `inferwire_streams_in_flight`: open streams
 /// - `inferwire_received_bytes_total`, `inferwire_sent_bytes_total`: frame payload bytes
+/// - `inferwire_http_requests_total{route, method, status}`, `inferwire_http_request_duration_seconds{route, method}`:
+///   the HTTP door's requests by route pattern (never the raw path: clients cannot grow the labels)
 public struct ServerMetrics: Sendable {
     let factory: any MetricsFactory
     private let inFlight: Meter
@@ -27,6 +29,15 @@ public struct ServerMetrics: Sendable {
     func streamClosed() { inFlight.decrement() }
     func bytesReceived(_ count: Int) { received.increment(by: count) }
     func bytesSent(_ count: Int) { sent.increment(by: count) }
+
+    /// One HTTP request answered (`route` is the matched pattern, or "NotFound").
+    public func httpFinished(route: String, method: String, status: Int, duration: Duration) {
+        let dimensions = [("route", route), ("method", method), ("status", String(status))]
+        Counter(label: "inferwire_http_requests_total", dimensions: dimensions, factory: factory).increment()
+        let (seconds, attoseconds) = duration.components
+        Timer(label: "inferwire_http_request_duration_seconds", dimensions: Array(dimensions.prefix(2)), factory: factory)
+            .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
 
     func finished(method: Method, model: String, code: StatusCode, duration: TimeAmount) {
         let dimensions = [("method", method.description), ("model", model), ("code", code.description)]
