@@ -20,11 +20,13 @@ struct HTTPDoorTests {
 
     /// A server over a copy of the example repository (the simulator standing in for the
     /// providers), its HTTP door on a free port; `body` gets the base URL.
-    static func withDoor(authToken: String? = nil, maxBodyBytes: Int = 2 << 20, _ body: (String) async throws -> Void) async throws {
-        try await withDoor(authToken: authToken, maxBodyBytes: maxBodyBytes) { base, _ in try await body(base) }
+    static func withDoor(authToken: String? = nil, maxBodyBytes: Int = 2 << 20, idleTimeout: Duration = .seconds(60), _ body: (String) async throws -> Void) async throws {
+        try await withDoor(authToken: authToken, maxBodyBytes: maxBodyBytes, idleTimeout: idleTimeout) { base, _ in try await body(base) }
     }
 
-    static func withDoor(authToken: String? = nil, maxBodyBytes: Int = 2 << 20, _ body: (String, InferWireServer) async throws -> Void) async throws {
+    static func withDoor(
+        authToken: String? = nil, maxBodyBytes: Int = 2 << 20, idleTimeout: Duration = .seconds(60), _ body: (String, InferWireServer) async throws -> Void
+    ) async throws {
         let folder = try TemporaryFolder()
         let examples = packageRoot.appendingPathComponent("examples/models")
         for model in ["echo", "echo-v2", "sqlite-memory", "gemini-chat-completions", "gemini-prompt-chat-completions", "openai-chat-completions"] {
@@ -47,7 +49,7 @@ struct HTTPDoorTests {
         let server = try await InferWireServer.start(settings: settings, runtimes: runtimes)
         let port = NIOLockedValueBox<Int?>(nil)
         let door = HTTPDoor(
-            dataPlane: server.dataPlane, settings: HTTPDoorSettings(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes),
+            dataPlane: server.dataPlane, settings: HTTPDoorSettings(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, idleTimeout: idleTimeout),
             metrics: server.metrics
         ) { bound in port.withLockedValue { $0 = bound } }
         let group = ServiceGroup(configuration: .init(services: [door], logger: Logger(label: "test")))
@@ -153,6 +155,29 @@ struct HTTPDoorTests {
             #expect(text.contains(#"inferwire_http_requests_total{route="/v2/models/{model}",method="GET",status="404"} 1"#), "\(text)")
             #expect(text.contains(#"inferwire_http_requests_total{route="NotFound",method="GET",status="404"} 2"#), "\(text)")
             #expect(!text.contains("random-"))
+        }
+    }
+
+    @Test("a client that sends half a body and stalls is cut off after the idle timeout; the server serves the next")
+    func stalledClient() async throws {
+        try await Self.withDoor(idleTimeout: .seconds(1)) { base, _ in
+            let port = base.split(separator: ":").last.map(String.init) ?? ""
+            let script = """
+                import socket, sys, time
+                s = socket.create_connection(("127.0.0.1", \(port)))
+                s.sendall(b"POST /v2/models/echo/infer HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 100\\r\\n\\r\\n{\\"inp")
+                start = time.time()
+                s.settimeout(20)
+                data = s.recv(4096)
+                print("closed after %.1f s, %d bytes" % (time.time() - start, len(data)))
+                """
+            let result = try await ChildProcess.run(try Self.python(), ["-c", script])
+            let output = String(decoding: result.stdout + result.stderr, as: UTF8.self)
+            #expect(result.status == 0, "\(output)")
+            let seconds = Double(output.split(separator: " ").dropFirst(2).first ?? "") ?? -1
+            #expect(seconds >= 0.5 && seconds < 10, "\(output)")
+            let next = try await ChildProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/v2/health/live"])
+            #expect(String(decoding: next.stdout, as: UTF8.self) == "200")
         }
     }
 }

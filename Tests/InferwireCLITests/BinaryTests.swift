@@ -5,6 +5,7 @@ import ProtoWire
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import TestSupport
 import Testing
 @testable import inferwire
 
@@ -113,6 +114,37 @@ struct BinaryTests {
         let after = try await runBinary(binary, ["health", "--port", "\(port)"])
         #expect(after.status == 2)
         #expect(after.stderr.hasPrefix("error: UNAVAILABLE: cannot connect to 127.0.0.1:\(port)"))
+    }
+
+    @Test("serve's HTTP door: V2 REST answers, and on SIGTERM an in-flight HTTP request finishes before the exit")
+    func httpDrain() async throws {
+        guard let binary = inferwireBinary() else {
+            Issue.record("the inferwire executable was not found next to the test bundle; run `swift build` first")
+            return
+        }
+        let repository = try EchoServer.makeRepository()
+        defer { try? FileManager.default.removeItem(at: repository) }
+        let (port, httpPort) = (try await freePort(), try await freePort())
+        let serve = try BinaryProcess(binary, ["serve", "--repository", repository.path, "--host", "127.0.0.1", "--port", "\(port)", "--http-port", "\(httpPort)"])
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, serve.process.isRunning, !String(decoding: serve.stdout, as: UTF8.self).contains("http on 127.0.0.1:\(httpPort)") {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try #require(String(decoding: serve.stdout, as: UTF8.self).contains("http on 127.0.0.1:\(httpPort)"), "\(serve.stderr)")
+        let body = #"{"parameters": {"delay_ms": 1500}, "inputs": [{"name": "x", "shape": [1], "datatype": "BYTES", "data": ["slow"]}]}"#
+        let slow = Task {
+            try await ChildProcess.run("/usr/bin/curl", [
+                "-s", "-w", " %{http_code}", "-H", "content-type: application/json", "-d", body, "http://127.0.0.1:\(httpPort)/v2/models/echo/infer",
+            ])
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        kill(serve.process.processIdentifier, SIGTERM)
+        let answer = String(decoding: try await slow.value.stdout, as: UTF8.self)
+        #expect(answer.hasSuffix(" 200") && answer.contains(#""data":["slow"]"#), "\(answer)")
+        #expect(try await serve.waitForExit(timeout: .seconds(10)))
+        #expect(serve.process.terminationStatus == 0, "\(serve.stderr)")
+        let after = try await ChildProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(httpPort)/v2/health/live"])
+        #expect(String(decoding: after.stdout, as: UTF8.self) == "000", "nothing listens after the exit")
     }
 
     @Test("README command 1: serve the example repository without API keys; the bundled simulator answers chat and the seeds' requests")
