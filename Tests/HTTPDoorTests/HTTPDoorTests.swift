@@ -90,7 +90,7 @@ struct HTTPDoorTests {
             #expect(result.status == 0, "check_rest.py failed:\n\(log)")
             let summary = try #require(log.split(separator: "\n").last.map(String.init))
             let report = try #require(try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any], "no summary in:\n\(log)")
-            #expect(report["checks"] as? Int == 10, "\(report)")
+            #expect(report["checks"] as? Int == 11, "\(report)")
             #expect((report["failed"] as? [Any])?.isEmpty == true, "\(report)")
         }
     }

@@ -205,7 +205,30 @@ def bad_input():
     expect(huge.status_code == 413, f"{huge.status_code} {huge.text}")
     header = requests.post(url, data=b'{"inputs": []}', headers={"Inference-Header-Content-Length": "999"}, timeout=10)
     expect(header.status_code == 400 and "Inference-Header-Content-Length" in header.json()["error"], header.text)
+    claim = json.dumps({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "parameters": {"binary_data_size": 1 << 40}}]}).encode()
+    huge = requests.post(url, data=claim + b"1234", headers={"Inference-Header-Content-Length": str(len(claim))}, timeout=10)
+    expect(huge.status_code == 400 and "runs past the end of the binary data" in huge.json()["error"], huge.text)
     expect(requests.get(f"{BASE}/v2/health/live", timeout=10).status_code == 200, "alive")
+
+
+@check("pipelining: two requests written at once are answered in order on one connection")
+def pipelining():
+    import socket
+    host, port = BASE.split("//")[1].split(":")
+    body = json.dumps({"inputs": [{"name": "x", "shape": [1], "datatype": "BYTES", "data": ["first"]}]}).encode()
+    second = json.dumps({"inputs": [{"name": "x", "shape": [1], "datatype": "BYTES", "data": ["second"]}]}).encode()
+    request = lambda payload: (f"POST /v2/models/echo/infer HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                               f"Content-Length: {len(payload)}\r\n\r\n").encode() + payload
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request(body) + request(second))
+        received = b""
+        while received.count(b"HTTP/1.1 200") < 2 or not received.rstrip().endswith(b"}"):
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    text = received.decode()
+    expect(text.count("HTTP/1.1 200") == 2 and text.index('"first"') < text.index('"second"'), text)
 
 
 @check("Triton's binary tensor extension, by hand: binary inputs in, binary outputs out")
