@@ -1,5 +1,5 @@
 /// What a door knows about a call besides its message: who asks, under which id, and where the
-/// door routed it. Every door (binary frames, and later HTTP and gRPC) fills one and hands it to
+/// door routed it. Every door (binary frames, HTTP, and later gRPC) fills one and hands it to
 /// the data plane with the typed request.
 public struct RequestContext: Sendable {
     public var requestID: String

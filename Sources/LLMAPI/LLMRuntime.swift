@@ -6,7 +6,7 @@ import Providers
 /// Seldon's `mlserver_llm_api.LLMRuntime` (also `inferwire.LLMRuntime`): chat requests in the V2
 /// role/content/type convention answered by OpenAI (and Azure, and compatible servers) or Gemini.
 ///
-/// Request parameters: `llm_parameters` (JSON text, or over REST later an object) deep-merged
+/// Request parameters: `llm_parameters` (JSON text; over REST an object, passed on as its text) deep-merged
 /// over the model's; `content_type` (a provider id such as `gemini`, or `str`) must match the model's provider.
 /// Streaming (ModelStreamInfer): one message per text delta (role, content, type), then a last
 /// one with parameter `final: true` carrying the whole answer, `output_all` (the provider's
