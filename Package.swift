@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "PostgresMemory", targets: ["PostgresMemory"]),
         .library(name: "V2JSON", targets: ["V2JSON"]),
         .library(name: "HTTPDoor", targets: ["HTTPDoor"]),
+        .library(name: "GRPCDoor", targets: ["GRPCDoor"]),
         .library(name: "InferWireClient", targets: ["InferWireClient"]),
         .library(name: "InferWireLoad", targets: ["InferWireLoad"]),
         .library(name: "Providers", targets: ["Providers"]),
@@ -34,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
     ],
     targets: [
         // The hand-written protobuf codec and the V2 messages. ByteBuffer is its only dependency:
@@ -98,6 +101,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The gRPC door: inference.GRPCInferenceService on grpc-swift 2's HTTP/2 transport, with
+        // ProtoWire as the message codec.
+        .target(
+            name: "GRPCDoor",
+            dependencies: [
+                "InferenceService", "InferWireCore", "ProtoWire",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Seldon's LLM API runtime: settings, llm_parameters, the chat tensor convention, prompt
         // templates; providers come from the provider catalog.
         .target(
@@ -154,7 +170,7 @@ let package = Package(
         .executableTarget(
             name: "inferwire",
             dependencies: [
-                "CMalloc", "InferWireCore", "InferenceService", "LLMAPI", "ConversationalMemory", "PostgresMemory", "V2JSON", "HTTPDoor",
+                "CMalloc", "InferWireCore", "InferenceService", "LLMAPI", "ConversationalMemory", "PostgresMemory", "V2JSON", "HTTPDoor", "GRPCDoor",
                 "InferWireClient", "InferWireLoad", "InferWireProtocol", "ProtoWire", "ProviderSimulator", "Providers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -207,7 +223,8 @@ let package = Package(
                 "ProtoWire", "InferWireCore", "InferenceService", "InferWireClient",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            path: "Tests/TestSupport"
+            path: "Tests/TestSupport",
+            exclude: ["pychecks.py"]
         ),
         .testTarget(
             name: "ProtoWireTests",
@@ -245,6 +262,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["check_rest.py", "check_triton.py", "check_openai.py"]
+        ),
+        .testTarget(
+            name: "GRPCDoorTests",
+            dependencies: [
+                "GRPCDoor", "InferWireCore", "InferenceService", "LLMAPI", "Providers", "ProviderSimulator", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["check_grpc.py", "check_triton_grpc.py"]
         ),
         .testTarget(
             name: "ConversationalMemoryTests",

@@ -11,6 +11,8 @@ public struct ServerSettings: Sendable, Equatable {
     public var binaryPort = 8083
     /// MLServer's `http_port`: the HTTP door (V2 REST); -1 turns it off.
     public var httpPort = 8080
+    /// MLServer's `grpc_port`: the gRPC door; -1 turns it off.
+    public var grpcPort = 8081
     /// The largest HTTP request body accepted (`http_max_body_size`, bytes).
     public var httpMaxBodyBytes = 64 << 20
     /// Seconds an HTTP connection may send nothing before it is closed (`http_idle_timeout`).
@@ -97,6 +99,12 @@ public struct ServerSettings: Sendable, Equatable {
             httpPort = value
         }
         if let value = try number("http_max_body_size", Int.self) { httpMaxBodyBytes = value }
+        if let text = values["grpc_port"] {
+            guard let value = Int(text), (-1...65535).contains(value) else {
+                throw RepositoryError(file: source, message: "grpc_port must be 0...65535, or -1 for no gRPC door, got '\(text)'")
+            }
+            grpcPort = value
+        }
         if let text = values["http_idle_timeout"] {
             guard let value = Double(text), value > 0, value < 86_400 else {
                 throw RepositoryError(file: source, message: "http_idle_timeout must be a number of seconds, got '\(text)'")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import GRPCDoor
 import HTTPDoor
 import InferenceService
 import Logging
@@ -10,12 +11,12 @@ import ServiceLifecycle
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the models of a model repository: the binary protocol and V2 REST over HTTP.",
+        abstract: "Serve the models of a model repository: the binary protocol, V2 REST over HTTP and V2 gRPC.",
         discussion: """
             Settings are applied in this order, each overriding the one before:
               1. built-in defaults (host 0.0.0.0, binary port 8083, HTTP port 8080,
-                 repository ".")
-              2. the --settings file (MLServer's settings.json: host, binary_port, http_port,
+                 gRPC port 8081, repository ".")
+              2. the --settings file (MLServer's settings.json: host, binary_port, http_port, grpc_port,
                  http_max_body_size, http_idle_timeout,
                  model_repository_root, load_models_at_startup, metrics_port,
                  metrics_endpoint, max_frame_size, max_concurrent_streams,
@@ -54,6 +55,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The HTTP door's port (http_port: V2 REST); 0 picks a free one, -1 serves no HTTP. Default 8080.")
     var httpPort: Int?
 
+    @Option(help: "The gRPC door's port (grpc_port: inference.GRPCInferenceService); 0 picks a free one, -1 serves no gRPC. Default 8081.")
+    var grpcPort: Int?
+
     @Option(help: "The Prometheus metrics port (metrics_port); 0 picks a free one. Default 8082.")
     var metricsPort: Int?
 
@@ -84,6 +88,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let httpPort {
             guard (-1...65535).contains(httpPort) else { throw CLIError.usage("--http-port must be 0...65535 or -1, got \(httpPort)") }
             resolved.httpPort = httpPort
+        }
+        if let grpcPort {
+            guard (-1...65535).contains(grpcPort) else { throw CLIError.usage("--grpc-port must be 0...65535 or -1, got \(grpcPort)") }
+            resolved.grpcPort = grpcPort
         }
         if let metricsPort {
             guard (0...65535).contains(metricsPort) else { throw CLIError.usage("--metrics-port must be 0...65535, got \(metricsPort)") }
@@ -117,6 +125,15 @@ struct ServeCommand: AsyncParsableCommand {
                     sink.line("http on \(settings.host):\(port)")
                 }
                 services.append(.init(service: http))
+            }
+            if server.settings.grpcPort >= 0 {
+                let settings = server.settings
+                let grpc = GRPCDoor(
+                    dataPlane: server.dataPlane,
+                    settings: .init(host: settings.host, port: settings.grpcPort, maxMessageBytes: Int(settings.maxFrameSize))) { port in
+                    sink.line("grpc on \(settings.host):\(port)")
+                }
+                services.append(.init(service: grpc))
             }
             var logger = Logger(label: "inferwire.lifecycle")
             logger.logLevel = .warning

@@ -4,31 +4,15 @@ Usage: check_openai.py BASE_URL (…/v1). Prints one line per failed check and, 
 summary {"checks": n, "failed": [names]}; exits 1 when a check failed."""
 import base64
 import json
+import os
 import sys
 
 import openai
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "TestSupport"))
+from pychecks import check, expect, finish  # noqa: E402
+
 client = openai.OpenAI(base_url=sys.argv[1], api_key="unused", max_retries=0, timeout=30)
-FAILED = []
-CHECKS = 0
-
-
-def check(name):
-    def wrap(function):
-        global CHECKS
-        CHECKS += 1
-        try:
-            function()
-        except Exception as error:  # noqa: BLE001 - every failure is reported by name
-            FAILED.append(name)
-            print(f"FAILED {name}: {error!r}")
-        return function
-    return wrap
-
-
-def expect(condition, message):
-    if not condition:
-        raise AssertionError(message)
 
 
 @check("models.list: the repository's LLM models, not echo or memory")
@@ -99,5 +83,4 @@ def errors():
     expect(client.models.list() is not None, "alive")
 
 
-print(json.dumps({"checks": CHECKS, "failed": FAILED}))
-sys.exit(1 if FAILED else 0)
+finish()

@@ -3,32 +3,16 @@ posted as the seeds write it. Usage: check_rest.py BASE_URL. Prints one line per
 last, a JSON summary {"checks": n, "failed": [names]}; exits 1 when a check failed."""
 import base64
 import json
+import os
 import sys
 import uuid
 
 import requests
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "TestSupport"))
+from pychecks import check, expect, finish  # noqa: E402
+
 BASE = sys.argv[1].rstrip("/")
-FAILED = []
-CHECKS = 0
-
-
-def check(name):
-    def wrap(function):
-        global CHECKS
-        CHECKS += 1
-        try:
-            function()
-        except Exception as error:  # noqa: BLE001 - every failure is reported by name
-            FAILED.append(name)
-            print(f"FAILED {name}: {error!r}")
-        return function
-    return wrap
-
-
-def expect(condition, message):
-    if not condition:
-        raise AssertionError(message)
 
 
 def infer(model, body, **kwargs):
@@ -277,5 +261,4 @@ def streaming():
     expect(missing.status_code == 404 and "nope" in missing.json()["error"], missing.text)
 
 
-print(json.dumps({"checks": CHECKS, "failed": FAILED}))
-sys.exit(1 if FAILED else 0)
+finish()

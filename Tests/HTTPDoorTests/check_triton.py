@@ -2,33 +2,17 @@
 without Triton's binary tensor extension. Usage: check_triton.py HOST:PORT. Prints one line per
 failed check and, last, a JSON summary {"checks": n, "failed": [names]}; exits 1 on a failure."""
 import json
+import os
 import sys
 
 import numpy as np
 import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "TestSupport"))
+from pychecks import check, expect, finish  # noqa: E402
+
 URL = sys.argv[1]
-FAILED = []
-CHECKS = 0
-
-
-def check(name):
-    def wrap(function):
-        global CHECKS
-        CHECKS += 1
-        try:
-            function()
-        except Exception as error:  # noqa: BLE001 - every failure is reported by name
-            FAILED.append(name)
-            print(f"FAILED {name}: {error!r}")
-        return function
-    return wrap
-
-
-def expect(condition, message):
-    if not condition:
-        raise AssertionError(message)
 
 
 client = httpclient.InferenceServerClient(url=URL)
@@ -98,5 +82,4 @@ def errors():
         expect("nope" in str(error), str(error))
 
 
-print(json.dumps({"checks": CHECKS, "failed": FAILED}))
-sys.exit(1 if FAILED else 0)
+finish()

@@ -143,7 +143,8 @@ final class BinaryProcess {
         environment.removeValue(forKey: "INFERWIRE_BINARY_PORT")
         // The metrics server's default port (8082) may be taken by another test run.
         environment["MLSERVER_METRICS_PORT"] = "0"
-        environment["MLSERVER_HTTP_PORT"] = "0"  // likewise MLServer's REST port (8080)
+        environment["MLSERVER_HTTP_PORT"] = "0"  // likewise MLServer's REST and gRPC ports (8080, 8081)
+        environment["MLSERVER_GRPC_PORT"] = "0"
         // Tests never reach a real provider, whatever keys the machine has.
         for names in APIKeys.environmentNames.values { for name in names { environment.removeValue(forKey: name) } }
         var input: String?

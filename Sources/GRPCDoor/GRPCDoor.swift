@@ -1,0 +1,54 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import InferenceService
+import NIOPosix
+import ProtoWire
+import ServiceLifecycle
+
+/// The gRPC door: `inference.GRPCInferenceService` over HTTP/2 (grpc-swift 2 and its NIO
+/// transport) on MLServer's port 8081, messages coded by ProtoWire. A swift-service-lifecycle
+/// `Service`: a graceful shutdown stops new RPCs and lets running ones finish.
+public struct GRPCDoor: Service {
+    public struct Settings: Sendable {
+        public var host: String
+        public var port: Int
+        /// The largest request message, in bytes (RESOURCE_EXHAUSTED above it).
+        public var maxMessageBytes: Int
+
+        public static let defaultPort = 8081
+
+        public init(host: String = "0.0.0.0", port: Int = defaultPort, maxMessageBytes: Int = 64 << 20) {
+            self.host = host
+            self.port = port
+            self.maxMessageBytes = maxMessageBytes
+        }
+    }
+
+    private let server: GRPCServer<HTTP2ServerTransport.Posix>
+    private let onRunning: @Sendable (Int) async -> Void
+
+    public init(dataPlane: DataPlane, settings: Settings, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        let transport = HTTP2ServerTransport.Posix(
+            address: .ipv4(host: settings.host, port: settings.port), transportSecurity: .plaintext,
+            config: .defaults { $0.rpc.maxRequestPayloadSize = settings.maxMessageBytes })
+        server = GRPCServer(
+            transport: transport,
+            services: [InferenceGRPCService(dataPlane: dataPlane, limits: DecodingLimits(maxMessageSize: settings.maxMessageBytes))])
+        self.onRunning = onRunning
+    }
+
+    public func run() async throws {
+        let server = self.server
+        let onRunning = self.onRunning
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await server.serve() }
+                group.addTask {
+                    if let address = try await server.listeningAddress?.ipv4 { await onRunning(address.port) }
+                }
+            }
+        } onGracefulShutdown: {
+            server.beginGracefulShutdown()
+        }
+    }
+}

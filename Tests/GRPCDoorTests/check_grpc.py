@@ -1,0 +1,111 @@
+"""The gRPC door driven by a plain grpcio client on stubs generated from proto/inference.proto
+(the shape MLServer's own clients use); tritonclient.grpc is check_triton_grpc.py (its own
+generated messages would clash with these in one process).
+Usage: check_grpc.py HOST:PORT PROTO_DIR. Prints one line per failed check and, last, a JSON
+summary {"checks": n, "failed": [names]}; exits 1 when a check failed."""
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import grpc
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "TestSupport"))
+from pychecks import check, expect, finish  # noqa: E402
+
+TARGET, PROTO_DIR = sys.argv[1], sys.argv[2]
+generated = tempfile.mkdtemp()
+subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO_DIR}", f"--python_out={generated}", f"--grpc_python_out={generated}",
+                os.path.join(PROTO_DIR, "inference.proto")], check=True)
+sys.path.insert(0, generated)
+import inference_pb2 as pb  # noqa: E402
+import inference_pb2_grpc as pb_grpc  # noqa: E402
+
+channel = grpc.insecure_channel(TARGET)
+stub = pb_grpc.GRPCInferenceServiceStub(channel)
+
+
+def code_of(call):
+    try:
+        call()
+    except grpc.RpcError as error:
+        return error.code(), error.details()
+    return None, None
+
+
+@check("health, metadata, repository index")
+def health():
+    expect(stub.ServerLive(pb.ServerLiveRequest()).live, "live")
+    expect(stub.ServerReady(pb.ServerReadyRequest()).ready, "ready")
+    expect(stub.ModelReady(pb.ModelReadyRequest(name="echo")).ready, "echo ready")
+    expect("model_repository" in stub.ServerMetadata(pb.ServerMetadataRequest()).extensions, "extensions")
+    metadata = stub.ModelMetadata(pb.ModelMetadataRequest(name="gemini-chat-completions"))
+    expect([t.name for t in metadata.inputs] == ["role", "content", "type"], metadata)
+    names = [m.name for m in stub.RepositoryIndex(pb.RepositoryIndexRequest()).models]
+    expect("echo" in names, names)
+
+
+@check("ModelInfer: BYTES in raw_input_contents and FP32 in typed contents, echoed back")
+def infer():
+    request = pb.ModelInferRequest(model_name="echo", id="g-1")
+    text = "héllo".encode()
+    request.inputs.add(name="s", datatype="BYTES", shape=[1])
+    request.raw_input_contents.append(struct.pack("<I", len(text)) + text)
+    response = stub.ModelInfer(request)
+    expect(response.id == "g-1" and response.raw_output_contents[0][4:] == text, response)
+    typed = pb.ModelInferRequest(model_name="echo")
+    tensor = typed.inputs.add(name="f", datatype="FP32", shape=[2])
+    tensor.contents.fp32_contents.extend([0.5, -2.0])
+    answer = stub.ModelInfer(typed)
+    expect(list(answer.outputs[0].contents.fp32_contents) == [0.5, -2.0], answer)
+
+
+@check("the seeds' chat request to Gemini over gRPC (raw bytes), llm_parameters as a JSON string")
+def seed_chat():
+    request = pb.ModelInferRequest(model_name="gemini-chat-completions")
+    for name, value in [("role", b"user"), ("content", b"Hello from gRPC!"), ("type", b"text")]:
+        request.inputs.add(name=name, datatype="BYTES", shape=[1])
+        request.raw_input_contents.append(struct.pack("<I", len(value)) + value)
+    request.parameters["llm_parameters"].string_param = json.dumps({"generation_config": {"top_k": 40}})
+    response = stub.ModelInfer(request)
+    expect("output_all" in [o.name for o in response.outputs], response.outputs)
+
+
+@check("ModelStreamInfer: each request's stream of responses; a failed request gets error_message, the stream goes on")
+def stream():
+    def requests():
+        ok = pb.ModelInferRequest(model_name="echo", id="s-1")
+        ok.parameters["stream_count"].int64_param = 3
+        ok.inputs.add(name="x", datatype="BYTES", shape=[1]).contents.bytes_contents.append(b"hi")
+        yield ok
+        yield pb.ModelInferRequest(model_name="nope", id="s-2")
+        again = pb.ModelInferRequest(model_name="echo", id="s-3")
+        again.inputs.add(name="x", datatype="BYTES", shape=[1]).contents.bytes_contents.append(b"again")
+        yield again
+    answers = list(stub.ModelStreamInfer(requests()))
+    expect(len(answers) == 5, answers)
+    expect([a.infer_response.id for a in answers[:3]] == ["s-1"] * 3, answers[:3])
+    expect("NOT_FOUND" in answers[3].error_message and "nope" in answers[3].error_message, answers[3])
+    expect(answers[4].infer_response.id == "s-3", answers[4])
+
+
+@check("statuses as the binary door's: NOT_FOUND, INVALID_ARGUMENT (routing, malformed bytes), UNIMPLEMENTED, server alive after")
+def statuses():
+    code, details = code_of(lambda: stub.ModelInfer(pb.ModelInferRequest(model_name="nope")))
+    expect(code == grpc.StatusCode.NOT_FOUND and "nope" in details, (code, details))
+    bad = pb.ModelInferRequest(model_name="echo")
+    bad.inputs.add(name="f", datatype="FP32", shape=[3]).contents.fp32_contents.append(1.0)
+    code, details = code_of(lambda: stub.ModelInfer(bad))
+    expect(code == grpc.StatusCode.INVALID_ARGUMENT and "the shape says 3" in details, (code, details))
+    raw = channel.unary_unary("/inference.GRPCInferenceService/ModelInfer", request_serializer=lambda b: b, response_deserializer=lambda b: b)
+    code, details = code_of(lambda: raw(b"\x0a\xff\xff\xff\xff\x0f"))
+    expect(code == grpc.StatusCode.INVALID_ARGUMENT and "malformed ModelInferRequest" in details, (code, details))
+    unknown = channel.unary_unary("/inference.GRPCInferenceService/NoSuchMethod", request_serializer=lambda b: b, response_deserializer=lambda b: b)
+    code, _ = code_of(lambda: unknown(b""))
+    expect(code == grpc.StatusCode.UNIMPLEMENTED, code)
+    expect(stub.ServerLive(pb.ServerLiveRequest()).live, "alive")
+
+
+finish()
