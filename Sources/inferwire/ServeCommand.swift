@@ -103,46 +103,18 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         MallocTuning.keepLargeBlocks(environment: ProcessInfo.processInfo.environment)
         try await runForShell { output in
-            let (server, providers) = try await start(environment: ProcessInfo.processInfo.environment, output: output)
-            defer { providers.shutdown() }
-            // swift-service-lifecycle turns SIGTERM/SIGINT into a graceful shutdown of the
-            // service (drain), and SIGQUIT into cancellation (close at once).
-            let drain = server.settings.drainTimeoutSeconds
-            // The drain message is printed from the lifecycle's task; the output is a line sink.
-            nonisolated(unsafe) let sink = output
-            let service = InferWireService(server: server) {
-                sink.line("received a termination signal, draining for up to \(drain)s")
-            }
-            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service)]
-            if server.settings.httpPort >= 0 {
-                let settings = server.settings
-                let http = HTTPDoor(
-                    dataPlane: server.dataPlane,
-                    settings: HTTPDoorSettings(
-                        host: settings.host, port: settings.httpPort, maxBodyBytes: settings.httpMaxBodyBytes,
-                        idleTimeout: .milliseconds(Int64(settings.httpIdleTimeoutSeconds * 1000))),
-                    metrics: server.metrics, logger: Logger(label: "inferwire.http")) { port in
-                    sink.line("http on \(settings.host):\(port)")
-                }
-                services.append(.init(service: http))
-            }
-            if server.settings.grpcPort >= 0 {
-                let settings = server.settings
-                let grpc = GRPCDoor(
-                    dataPlane: server.dataPlane,
-                    settings: .init(host: settings.host, port: settings.grpcPort, maxMessageBytes: Int(settings.maxFrameSize))) { port in
-                    sink.line("grpc on \(settings.host):\(port)")
-                }
-                services.append(.init(service: grpc))
-            }
+            let environment = ProcessInfo.processInfo.environment
+            let drain = try resolveSettings(environment: environment).drainTimeoutSeconds
+            // The service group comes first: swift-service-lifecycle turns SIGTERM/SIGINT into a
+            // graceful shutdown (drain) from before the first port opens, so a signal that comes
+            // while the server starts is a drain, not a kill; SIGQUIT cancels (closes at once).
             var logger = Logger(label: "inferwire.lifecycle")
             logger.logLevel = .warning
             var configuration = ServiceGroupConfiguration(
-                services: services, gracefulShutdownSignals: [.sigterm, .sigint],
-                cancellationSignals: [.sigquit], logger: logger)
+                services: [.init(service: ServeService(command: self, environment: environment, output: output))],
+                gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [.sigquit], logger: logger)
             configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(drain * 1000) + 5000)
             try await ServiceGroup(configuration: configuration).run()
-            await providers.simulator?.close()
             output.line("stopped")
             return 0
         }
@@ -175,5 +147,49 @@ struct ServeCommand: AsyncParsableCommand {
         }
         output.line("listening on \(settings.host):\(port)")
         return (server, providers)
+    }
+}
+
+/// What `serve` runs inside its service group: starts the server (repository, binary door,
+/// metrics), then runs the doors side by side until the group's graceful shutdown, when each
+/// drains: the binary door (GOAWAY, running streams finish), HTTP and gRPC (no new requests,
+/// running ones finish).
+struct ServeService: Service {
+    let command: ServeCommand
+    let environment: [String: String]
+    /// A line sink, written from the doors' tasks.
+    nonisolated(unsafe) let output: CommandOutput
+
+    func run() async throws {
+        let (server, providers) = try await command.start(environment: environment, output: output)
+        defer { providers.shutdown() }
+        let settings = server.settings
+        nonisolated(unsafe) let sink = output
+        let drain = settings.drainTimeoutSeconds
+        let binary = InferWireService(server: server) { sink.line("received a termination signal, draining for up to \(drain)s") }
+        let http = settings.httpPort < 0 ? nil : HTTPDoor(
+            dataPlane: server.dataPlane,
+            settings: HTTPDoorSettings(
+                host: settings.host, port: settings.httpPort, maxBodyBytes: settings.httpMaxBodyBytes,
+                idleTimeout: .milliseconds(Int64(settings.httpIdleTimeoutSeconds * 1000))),
+            metrics: server.metrics, logger: Logger(label: "inferwire.http")) { port in sink.line("http on \(settings.host):\(port)") }
+        let grpc = settings.grpcPort < 0 ? nil : GRPCDoor(
+            dataPlane: server.dataPlane,
+            settings: .init(host: settings.host, port: settings.grpcPort, maxMessageBytes: Int(settings.maxFrameSize))) { port in
+            sink.line("grpc on \(settings.host):\(port)")
+        }
+        // A signal that came while the server started: drain what started, open no more doors
+        // (a door started after the shutdown began would never hear of it).
+        guard !Task.isShuttingDownGracefully else {
+            try await binary.run()
+            await providers.simulator?.close()
+            return
+        }
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await binary.run() }
+            if let http { group.addTask { try await http.run() } }
+            if let grpc { group.addTask { try await grpc.run() } }
+        }
+        await providers.simulator?.close()
     }
 }

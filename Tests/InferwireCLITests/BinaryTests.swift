@@ -116,6 +116,23 @@ struct BinaryTests {
         #expect(after.stderr.hasPrefix("error: UNAVAILABLE: cannot connect to 127.0.0.1:\(port)"))
     }
 
+    @Test("a SIGTERM while serve is still starting is a drain, not a kill: it exits 0")
+    func earlySignal() async throws {
+        guard let binary = inferwireBinary() else {
+            Issue.record("the inferwire executable was not found next to the test bundle; run `swift build` first")
+            return
+        }
+        let repository = try EchoServer.makeRepository()
+        defer { try? FileManager.default.removeItem(at: repository) }
+        let serve = try BinaryProcess(binary, ["serve", "--repository", repository.path, "--host", "127.0.0.1", "--port", "0"])
+        // The first line comes from inside the service group, before any door listens.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, serve.process.isRunning, serve.stdout.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        kill(serve.process.processIdentifier, SIGTERM)
+        #expect(try await serve.waitForExit(timeout: .seconds(10)))
+        #expect(serve.process.terminationReason == .exit && serve.process.terminationStatus == 0, "\(serve.stderr)")
+    }
+
     @Test("serve's HTTP door: V2 REST answers, and on SIGTERM an in-flight HTTP request finishes before the exit")
     func httpDrain() async throws {
         guard let binary = inferwireBinary() else {
