@@ -9,13 +9,15 @@ the same way, by its own binary, as target "inferwire-before"; InferWire is also
 rate (the same offered load), and the ratios compare the two. --skip-mlserver leaves MLServer out.
 
 For each payload (chat, image-1m, image-5m) and each target (InferWire binary via
-`inferwire load`; the baseline InferWire if given; MLServer gRPC and REST via v2load.py):
+`inferwire load`; the baseline InferWire if given; InferWire's HTTP door, "inferwire-rest", and
+MLServer gRPC and REST via v2load.py; the two REST doors get the very same request bodies):
   1. a warm-up run (not recorded);
   2. saturation: a closed-loop run; requests/s, and the server process tree's CPU seconds
      (procstats, read just before and after) per 1,000 requests and its RSS after the run;
   3. half load: an open-loop run at half of that target's own saturation rate (coordinated
      omission corrected on both sides); p50/p99, and an .hgrm file for the plots.
-Results go to results/<UTC time>/: every run's JSON, results.json, results.md, plots.
+InferWire's binary door runs at every other target's half rate, and its HTTP door at MLServer
+REST's (the same offered load). Results go to results/<UTC time>/: every run's JSON, results.json, results.md, plots.
 """
 
 import argparse
@@ -27,6 +29,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -37,9 +40,10 @@ PAYLOADS = ["chat", "image-1m", "image-5m"]
 
 # Closed-loop settings that saturate each server here (2 cores, client and server sharing them);
 # found by exploration (NOTES.md). InferWire: connections x calls in flight, one client thread.
-# MLServer: client processes x in flight per process.
+# MLServer and InferWire's HTTP door (v2load.py): client processes x in flight per process.
 SATURATION = {
     "inferwire": {"chat": (4, 64), "image-1m": (2, 4), "image-5m": (1, 1)},
+    "inferwire-rest": {"chat": (2, 16), "image-1m": (2, 2), "image-5m": (1, 2)},
     "mlserver-grpc": {"chat": (2, 8), "image-1m": (1, 4), "image-5m": (1, 4)},
     "mlserver-rest": {"chat": (1, 8), "image-1m": (1, 1), "image-5m": (1, 1)},
 }
@@ -109,11 +113,11 @@ def inferwire_command(binary, port, payload, files):
     return command
 
 
-def v2load_command(protocol, port, payload):
+def v2load_command(protocol, port, payload, target):
     def command(mode, seconds, warmup, label, hdr=None):
         args = [sys.executable, os.path.join(HERE, "v2load.py"), "--protocol", protocol, "--port", str(port),
                 "--payload", payload, "--json", "--label", label, "--duration", str(seconds), "--warmup", str(warmup)]
-        processes, concurrency = SATURATION[f"mlserver-{protocol}"][payload]
+        processes, concurrency = SATURATION[target][payload]
         if mode[0] == "closed":
             args += ["--processes", str(processes), "--concurrency", str(concurrency)]
         else:
@@ -161,6 +165,26 @@ def wait_for_inferwire(binary, port, process):
     raise SystemExit(f"{binary} serve not ready after 30 s")
 
 
+def wait_for_http(port, process):
+    url = f"http://127.0.0.1:{port}/v2/models/echo/ready"
+    for _ in range(300):
+        if process.poll() is not None:
+            raise SystemExit("inferwire serve exited during startup")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"inferwire's HTTP door not ready after 30 s ({url})")
+
+
+def serves_http(binary):
+    """Whether this inferwire has the HTTP door (a baseline built before it has not)."""
+    return "--http-port" in subprocess.run([binary, "serve", "--help"], capture_output=True, text=True).stdout
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--inferwire", required=True, help="the release-built inferwire binary")
@@ -180,20 +204,29 @@ def main():
     environment = dict(os.environ, MLSERVER_METRICS_PORT="0")
     # Each InferWire binary serves on its own port and is loaded by its own `inferwire load`.
     binaries = [("inferwire", a.inferwire)] + ([("inferwire-before", a.baseline)] if a.baseline else [])
+    # The first also serves its HTTP door (target inferwire-rest); a baseline's is switched off.
+    inferwire_http_port = free_port()
     servers = []
     for name, binary in binaries:
         port = free_port()
+        http = ["--http-port", str(inferwire_http_port if name == "inferwire" else -1)] if serves_http(binary) else []
+        if name == "inferwire" and not http:
+            raise SystemExit(f"{binary} has no HTTP door (serve --http-port)")
         process = subprocess.Popen(
             [binary, "serve", "--repository", os.path.join(HERE, "inferwire-models"), "--host", "127.0.0.1",
-             "--port", str(port)], stdout=open(os.path.join(out, f"{name}-serve.log"), "w"),
+             "--port", str(port)] + http, stdout=open(os.path.join(out, f"{name}-serve.log"), "w"),
             stderr=subprocess.STDOUT, env=environment)
         servers.append((name, binary, port, process))
     mlserver_pid = None
     try:
         for name, binary, port, process in servers:
             wait_for_inferwire(binary, port, process)
+        wait_for_http(inferwire_http_port, servers[0][3])
         targets = [Target(name, process.pid, lambda p, b=binary, port=port: inferwire_command(b, port, p, files))
                    for name, binary, port, process in servers]
+        rest = Target("inferwire-rest", servers[0][3].pid,
+                      lambda p: v2load_command("rest", inferwire_http_port, p, "inferwire-rest"))
+        targets.append(rest)
         if not a.skip_mlserver:
             started = subprocess.run(
                 ["bash", os.path.join(HERE, "mlserver_side.sh"), "start"], capture_output=True, text=True,
@@ -202,8 +235,8 @@ def main():
                 raise SystemExit("MLServer did not start:\n" + started.stderr)
             mlserver_pid = int(started.stdout.split()[-1])
             targets += [
-                Target("mlserver-grpc", mlserver_pid, lambda p: v2load_command("grpc", grpc_port, p)),
-                Target("mlserver-rest", mlserver_pid, lambda p: v2load_command("rest", http_port, p)),
+                Target("mlserver-grpc", mlserver_pid, lambda p: v2load_command("grpc", grpc_port, p, "mlserver-grpc")),
+                Target("mlserver-rest", mlserver_pid, lambda p: v2load_command("rest", http_port, p, "mlserver-rest")),
             ]
         rows = []
         for payload in chosen:
@@ -219,6 +252,15 @@ def main():
                 row["inferwire_same_rate_p99_us"] = (same["latency_us"] or {}).get("p99")
                 print(f"  inferwire at {row['target']}'s half rate ({row['half_rate']:,.0f}/s): "
                       f"p50 {row['inferwire_same_rate_p50_us']} µs p99 {row['inferwire_same_rate_p99_us']} µs", flush=True)
+                if row["target"] == "mlserver-rest":
+                    # REST against REST: InferWire's HTTP door at MLServer REST's half rate.
+                    same = run_json(rest.command(payload)(("open", row["half_rate"]), a.seconds, 1,
+                                                          f"inferwire-rest {payload} at mlserver-rest's half rate"), log)
+                    row["inferwire_rest_same_rate_p50_us"] = (same["latency_us"] or {}).get("p50")
+                    row["inferwire_rest_same_rate_p99_us"] = (same["latency_us"] or {}).get("p99")
+                    print(f"  inferwire-rest at mlserver-rest's half rate ({row['half_rate']:,.0f}/s): "
+                          f"p50 {row['inferwire_rest_same_rate_p50_us']} µs p99 {row['inferwire_rest_same_rate_p99_us']} µs",
+                          flush=True)
     finally:
         for _, _, _, process in servers:
             process.terminate()
@@ -268,29 +310,43 @@ def write_markdown(rows, versions, out):
         lines.append(f"| {row['payload']} | {row['target']} | {cell(row, 'saturation_rps')} | "
                      f"{cell(row, 'half_p50_us', 1000, 2)} ms | {cell(row, 'half_p99_us', 1000, 2)} ms | "
                      f"{cell(row, 'server_cpu_s_per_1k', 1, 3)} | {cell(row, 'server_rss_mib')} | {cell(row, 'client_cpu_s_per_1k', 1, 3)} |")
-    lines += ["", "The same offered load: InferWire at each other target's half-load rate:", "",
-              "| payload | rate (that target's half load) | that target's p50 / p99 | InferWire p50 / p99 |", "|:--|--:|--:|--:|"]
+    lines += ["", "The same offered load: InferWire (binary door) at each other target's half-load rate, and its "
+              "HTTP door (inferwire-rest) at MLServer REST's:", "",
+              "| payload | rate (that target's half load) | that target's p50 / p99 | InferWire p50 / p99 | InferWire REST p50 / p99 |",
+              "|:--|--:|--:|--:|--:|"]
     for row in rows:
         if "inferwire_same_rate_p99_us" in row:
+            rest = ("–" if "inferwire_rest_same_rate_p99_us" not in row else
+                    f"{cell(row, 'inferwire_rest_same_rate_p50_us', 1000, 2)} / {cell(row, 'inferwire_rest_same_rate_p99_us', 1000, 2)} ms")
             lines.append(f"| {row['payload']} | {row['half_rate']:,.0f}/s ({row['target']}) | "
                          f"{cell(row, 'half_p50_us', 1000, 2)} / {cell(row, 'half_p99_us', 1000, 2)} ms | "
-                         f"{cell(row, 'inferwire_same_rate_p50_us', 1000, 2)} / {cell(row, 'inferwire_same_rate_p99_us', 1000, 2)} ms |")
+                         f"{cell(row, 'inferwire_same_rate_p50_us', 1000, 2)} / {cell(row, 'inferwire_same_rate_p99_us', 1000, 2)} ms | {rest} |")
     lines += ["", "Ratios (InferWire / the other target):", ""]
     by = {(r["target"], r["payload"]): r for r in rows}
     for payload in PAYLOADS:
         iw = by.get(("inferwire", payload))
         if not iw:
             continue
-        for other in ("inferwire-before", "mlserver-grpc", "mlserver-rest"):
+        for other in ("inferwire-before", "inferwire-rest", "mlserver-grpc", "mlserver-rest"):
             ml = by.get((other, payload))
             if not ml:
                 continue
-            digits = 3 if other == "inferwire-before" else 1  # before/after: small differences matter
+            digits = 1 if other.startswith("mlserver") else 3  # before/after, binary/HTTP: small differences matter
             lines.append(
                 f"- {payload} vs {other}: requests/s {iw['saturation_rps'] / ml['saturation_rps']:.{digits}f}×, "
                 f"p99 at half load {iw['half_p99_us'] / ml['half_p99_us']:.3f}×, "
                 f"p99 at the same rate {ml['inferwire_same_rate_p99_us'] / ml['half_p99_us']:.3f}×, "
                 f"server CPU per request {iw['server_cpu_s_per_1k'] / ml['server_cpu_s_per_1k']:.3f}×")
+    lines += ["", "Ratios (InferWire's HTTP door / MLServer REST, the same request bodies):", ""]
+    for payload in PAYLOADS:
+        iw, ml = by.get(("inferwire-rest", payload)), by.get(("mlserver-rest", payload))
+        if not iw or not ml:
+            continue
+        lines.append(
+            f"- {payload}: requests/s {iw['saturation_rps'] / ml['saturation_rps']:.1f}×, "
+            f"p99 at half load {iw['half_p99_us'] / ml['half_p99_us']:.3f}×, "
+            f"p99 at the same rate {ml['inferwire_rest_same_rate_p99_us'] / ml['half_p99_us']:.3f}×, "
+            f"server CPU per request {iw['server_cpu_s_per_1k'] / ml['server_cpu_s_per_1k']:.3f}×")
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

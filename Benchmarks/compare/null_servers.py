@@ -160,7 +160,7 @@ def main():
     ap.add_argument("--processes", type=int, default=1)
     a = ap.parse_args()
     inputs = payloads.logical_inputs(a.payload)
-    response = (rest_response if a.kind == "rest" else grpc_response)(inputs, a.model)
+    response = rest_response(payloads.rest_inputs(inputs), a.model) if a.kind == "rest" else grpc_response(inputs, a.model)
     if a.processes == 1:
         run_one(a.kind, a.port, response)
         return

@@ -11,11 +11,15 @@ Image bytes are deterministic (random.Random(seed).randbytes) and written at run
 results/payloads/ (`python3 payloads.py write [DIR]`) so InferWire's client can send the very same
 files; nothing binary is committed.
 
-Wire encodings for MLServer:
-  REST  JSON body. Text elements as JSON strings. Image: the element is base64 text and the
-        input's parameters are {"content_type": "base64"} (the MIME type cannot also ride in
-        content_type, which MLServer reserves for its codec name). The echo model b64-decodes it
-        to the real bytes and re-encodes them for the JSON response (see echo_model.py).
+Wire encodings (REST: MLServer and InferWire's HTTP door get the very same body):
+  REST  JSON body. Text elements as JSON strings. Image: in the chat convention (rest_inputs):
+        role ["user"], content [<base64 text>] with parameters {"content_type": "base64"},
+        type ["image/jpeg"], shapes [1], [1,1], [1,1]; the MIME type rides in `type` (it cannot
+        also ride in content_type, which MLServer reserves for its codec name). MLServer's echo
+        model b64-decodes content to the real bytes and re-encodes them for the JSON response
+        (see echo_model.py); InferWire's door decodes a content element whose type is a MIME
+        type to raw bytes before its echo sees it, and its response carries them as base64.
+        (v2load --rest-media file sends the older form: one input "file" [1], base64.)
   gRPC  ModelInferRequest, raw bytes. Default (v2load --grpc-encoding raw): raw_input_contents,
         the V2 BYTES raw encoding (per element a 4-byte little-endian length, then the bytes),
         what Triton clients / perf_analyzer send. MLServer unpacks it into a list of Python
@@ -83,6 +87,22 @@ def logical_inputs(payload: str = None, file: str = None, mime: str = None):
             data = image_bytes(payload)
         return [("file", "BYTES", [1], {"content_type": "image/jpeg"}, [data])]
     raise ValueError(f"unknown payload {payload!r}")
+
+
+def rest_inputs(inputs):
+    """For REST: a lone media input (the image payloads, --file) as one chat message in the
+    chat convention, role/content/type with the MIME type in type; anything else unchanged."""
+    if len(inputs) != 1:
+        return inputs
+    _name, dtype, _shape, params, elems = inputs[0]
+    mime = (params or {}).get("content_type", "")
+    if dtype != "BYTES" or len(elems) != 1 or "/" not in mime:
+        return inputs
+    return [
+        ("role", "BYTES", [1], None, [b"user"]),
+        ("content", "BYTES", [1, 1], None, elems),
+        ("type", "BYTES", [1, 1], None, [mime.encode()]),
+    ]
 
 
 def _is_text(elem: bytes) -> bool:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# InferWire vs MLServer on the same echo model, side by side in one run (docs/BENCHMARKS.md).
+# InferWire vs MLServer on the same echo model, side by side in one run (docs/BENCHMARKS.md):
+# InferWire's binary door and its HTTP door (inferwire-rest), MLServer's gRPC and REST doors.
 #
 #   Benchmarks/compare/run.sh [seconds per measurement] [payloads]
 #       seconds default 10; payloads default chat,image-1m,image-5m

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Multi-process KServe V2 load client for MLServer (gRPC or REST).
+"""Multi-process KServe V2 load client for MLServer (gRPC or REST) and InferWire's HTTP door (REST).
 
 Closed loop (default): every process keeps --concurrency requests in flight, each sent as soon
 as the previous one on that slot completes.
@@ -53,7 +53,7 @@ def verify_rest(body: bytes, model: str, inputs) -> str:
         o = outs[name]
         if o["datatype"] != dtype or o["shape"] != shape:
             return f"{name}: datatype/shape {o['datatype']} {o['shape']}"
-        b64 = (o.get("parameters") or {}).get("content_type") == "base64"
+        b64 = (o.get("parameters") or {}).get("content_type") == "base64" or o.get("data_encoding") == "base64"
         got = [base64.b64decode(e) if b64 else e.encode() for e in o["data"]]
         if got != want[name]:
             return f"{name}: data differs ({[len(g) for g in got]} bytes)"
@@ -485,6 +485,9 @@ def main():
                     help=argparse.SUPPRESS)
     ap.add_argument("--http-client", choices=["raw", "aiohttp"], default="raw",
                     help="REST client: minimal HTTP/1.1 (default, faster) or aiohttp")
+    ap.add_argument("--rest-media", choices=["chat", "file"], default="chat",
+                    help="REST image/--file body: the chat convention (default; role/content/type, the "
+                         "MIME type in type, content base64) or one input 'file' [1] in base64")
     ap.add_argument("--loop", choices=["uvloop", "asyncio"], default=None,
                     help="client event loop (default uvloop: faster for both protocols here)")
     ap.add_argument("--server-pid", type=int, action="append",
@@ -501,6 +504,8 @@ def main():
         ap.error("runs are bounded: --duration and --warmup at most 20 s each")
 
     inputs = payloads.logical_inputs(a.payload, a.file, a.type)
+    if a.protocol == "rest" and a.rest_media == "chat":
+        inputs = payloads.rest_inputs(inputs)
     path = f"/v2/models/{a.model}/infer"
     body = (
         payloads.grpc_request(inputs, a.model, raw=a.grpc_encoding == "raw")
