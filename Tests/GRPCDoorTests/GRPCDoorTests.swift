@@ -43,25 +43,19 @@ struct GRPCDoorTests {
         while port.withLockedValue({ $0 }) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         let bound = try #require(port.withLockedValue { $0 })
 
-        let python = ProcessInfo.processInfo.environment["INFERWIRE_PYTHON"] ?? Self.packageRoot.appendingPathComponent(".build/python-venv/bin/python").path
-        let scripts = Self.packageRoot.appendingPathComponent("Tests/GRPCDoorTests")
-        let grpcio = try await ChildProcess.run(python, [
-            scripts.appendingPathComponent("check_grpc.py").path, "127.0.0.1:\(bound)", Self.packageRoot.appendingPathComponent("proto").path,
-        ])
-        let triton = try await ChildProcess.run(python, [scripts.appendingPathComponent("check_triton_grpc.py").path, "127.0.0.1:\(bound)"])
+        let grpcio = try await PythonChecks.run(
+            packageRoot: Self.packageRoot, script: "Tests/GRPCDoorTests/check_grpc.py", ["127.0.0.1:\(bound)", Self.packageRoot.appendingPathComponent("proto").path])
+        let triton = try await PythonChecks.run(packageRoot: Self.packageRoot, script: "Tests/GRPCDoorTests/check_triton_grpc.py", ["127.0.0.1:\(bound)"])
         await group.triggerGracefulShutdown()
         _ = try? await running.value
         await server.shutdown(timeout: .zero)
         engine.shutdown()
         await simulator.close()
 
-        for (name, result, checks) in [("check_grpc.py", grpcio, 5), ("check_triton_grpc.py", triton, 1)] {
-            let log = String(decoding: result.stdout + result.stderr, as: UTF8.self)
-            #expect(result.status == 0, "\(name) failed:\n\(log)")
-            let summary = try #require(log.split(separator: "\n").last.map(String.init))
-            let report = try #require(try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any], "no summary in:\n\(log)")
-            #expect(report["checks"] as? Int == checks, "\(name): \(report)")
-            #expect((report["failed"] as? [Any])?.isEmpty == true, "\(name): \(report)")
+        for (name, report, checks) in [("check_grpc.py", grpcio, 5), ("check_triton_grpc.py", triton, 1)] {
+            #expect(report.status == 0, "\(name) failed:\n\(report.log)")
+            #expect(report.checks == checks, "\(name): \(report.log)")
+            #expect(report.failed == [], "\(name): \(report.log)")
         }
     }
 }

@@ -75,50 +75,36 @@ struct HTTPDoorTests {
     }
 
     static func python() throws -> String {
-        let path = ProcessInfo.processInfo.environment["INFERWIRE_PYTHON"] ?? packageRoot.appendingPathComponent(".build/python-venv/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw ChildProcess.Missing(description: "no Python with requests at \(path): run `bash scripts/python-env.sh` (scripts/test.sh does) or set INFERWIRE_PYTHON")
-        }
-        return path
+        try PythonChecks.python(packageRoot: packageRoot)
     }
 
     @Test("Python requests posts the seeds' JSON verbatim and every V2 route answers as MLServer would")
     func seedsWithRequests() async throws {
         try await Self.withDoor { base in
-            let result = try await ChildProcess.run(try Self.python(), [Self.packageRoot.appendingPathComponent("Tests/HTTPDoorTests/check_rest.py").path, base])
-            let log = String(decoding: result.stdout + result.stderr, as: UTF8.self)
-            #expect(result.status == 0, "check_rest.py failed:\n\(log)")
-            let summary = try #require(log.split(separator: "\n").last.map(String.init))
-            let report = try #require(try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any], "no summary in:\n\(log)")
-            #expect(report["checks"] as? Int == 11, "\(report)")
-            #expect((report["failed"] as? [Any])?.isEmpty == true, "\(report)")
+            let report = try await PythonChecks.run(packageRoot: Self.packageRoot, script: "Tests/HTTPDoorTests/check_rest.py", [base])
+            #expect(report.status == 0, "check_rest.py failed:\n\(report.log)")
+            #expect(report.checks == 11, "\(report.log)")
+            #expect(report.failed == [], "\(report.log)")
         }
     }
 
     @Test("tritonclient.http, unchanged: binary tensor data in and out, JSON, errors")
     func tritonClient() async throws {
         try await Self.withDoor { base in
-            let result = try await ChildProcess.run(
-                try Self.python(), [Self.packageRoot.appendingPathComponent("Tests/HTTPDoorTests/check_triton.py").path, String(base.dropFirst("http://".count))])
-            let log = String(decoding: result.stdout + result.stderr, as: UTF8.self)
-            #expect(result.status == 0, "check_triton.py failed:\n\(log)")
-            let summary = try #require(log.split(separator: "\n").last.map(String.init))
-            let report = try #require(try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any], "no summary in:\n\(log)")
-            #expect(report["checks"] as? Int == 5, "\(report)")
-            #expect((report["failed"] as? [Any])?.isEmpty == true, "\(report)")
+            let report = try await PythonChecks.run(packageRoot: Self.packageRoot, script: "Tests/HTTPDoorTests/check_triton.py", [String(base.dropFirst("http://".count))])
+            #expect(report.status == 0, "check_triton.py failed:\n\(report.log)")
+            #expect(report.checks == 5, "\(report.log)")
+            #expect(report.failed == [], "\(report.log)")
         }
     }
 
     @Test("the official openai SDK against /v1: models, completions, streams with usage, n, tools, media, errors")
     func openAISDK() async throws {
         try await Self.withDoor { base in
-            let result = try await ChildProcess.run(try Self.python(), [Self.packageRoot.appendingPathComponent("Tests/HTTPDoorTests/check_openai.py").path, base + "/v1"])
-            let log = String(decoding: result.stdout + result.stderr, as: UTF8.self)
-            #expect(result.status == 0, "check_openai.py failed:\n\(log)")
-            let summary = try #require(log.split(separator: "\n").last.map(String.init))
-            let report = try #require(try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any], "no summary in:\n\(log)")
-            #expect(report["checks"] as? Int == 6, "\(report)")
-            #expect((report["failed"] as? [Any])?.isEmpty == true, "\(report)")
+            let report = try await PythonChecks.run(packageRoot: Self.packageRoot, script: "Tests/HTTPDoorTests/check_openai.py", [base + "/v1"])
+            #expect(report.status == 0, "check_openai.py failed:\n\(report.log)")
+            #expect(report.checks == 6, "\(report.log)")
+            #expect(report.failed == [], "\(report.log)")
         }
     }
 
