@@ -24,11 +24,11 @@ public struct HTTPDoor: Service {
         OpenAIRoutes(dataPlane: dataPlane, maxBodyBytes: settings.maxBodyBytes).register(on: router)
         application = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .init(settings.idleTimeout))),
+            server: .http1OnEventLoops(configuration: .init(idleTimeout: .init(settings.idleTimeout))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "inferwire"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
             eventLoopGroupProvider: .shared(group),
-            logger: logger)
+            logger: DeferredMetadataLogHandler.wrapping(logger))
     }
 
     public func run() async throws {

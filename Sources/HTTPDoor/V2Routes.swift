@@ -99,8 +99,14 @@ struct V2Routes {
         let producer = Task {
             do throws(InferenceError) {
                 try await plane.inferStream(message, context: callContext) { response in
-                    let event = (try? V2ResponseEncoder.json(response).json.serialized()) ?? #"{"error":"unencodable response"}"#
-                    continuation.yield(.success(ByteBuffer(string: "data: \(event)\n\n")))
+                    var writer = JSONWriter(capacity: 512)
+                    writer.raw("data: ")
+                    if (try? V2ResponseEncoder.write(response, to: &writer)) == nil {
+                        writer = JSONWriter()
+                        writer.raw(#"data: {"error":"unencodable response"}"#)
+                    }
+                    writer.raw("\n\n")
+                    continuation.yield(.success(writer.buffer))
                 }
             } catch {
                 continuation.yield(.failure(error))
@@ -172,8 +178,9 @@ struct V2Routes {
         for output in message.outputs {
             if case .bool(let wanted)? = output.parameters["binary_data"]?.value { binaryOutputs[output.name] = wanted }
         }
-        let (document, blobs) = try V2ResponseEncoder.json(response) { binaryOutputs[$0] ?? allBinary }
-        var out = ByteBuffer(string: document.serialized())
+        var writer = JSONWriter(capacity: 512)
+        let blobs = try V2ResponseEncoder.write(response, binaryOutputs: { binaryOutputs[$0] ?? allBinary }, to: &writer)
+        var out = writer.buffer
         guard !blobs.isEmpty else {
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: out))
         }
@@ -199,7 +206,7 @@ struct V2Routes {
 
     private func parse(_ buffer: ByteBuffer) throws(InferenceError) -> JSONDocument {
         do {
-            return try JSONDocument.parse(Data(buffer.readableBytesView))
+            return try JSONDocument.parse(buffer)
         } catch {
             throw InferenceError(.invalidArgument, "the body is not valid JSON: \(error.message)")
         }

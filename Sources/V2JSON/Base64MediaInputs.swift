@@ -1,4 +1,3 @@
-import ExtrasBase64
 import InferWireCore
 import NIOCore
 import ProtoWire
@@ -17,26 +16,34 @@ public enum Base64MediaInputs {
         else { return }
         let roles = try request.inputIndex(named: "role").map { index throws(InferenceError) in try request.requireStrings(ofInput: index) } ?? ["user"]
         guard roles.count == 1 else { return }
-        var contents = try request.requireBytesElements(ofInput: contentIndex)
+        let contents = try request.requireBytesElements(ofInput: contentIndex)
         let types = try request.requireStrings(ofInput: typeIndex)
         // A MIME type names a media element; a JSON list (the memory's one-message form) does not.
-        func isMedia(_ type: String) -> Bool { type.contains("/") && !type.hasPrefix("[") }
+        func isMedia(_ type: String) -> Bool { type.utf8.contains(UInt8(ascii: "/")) && type.utf8.first != UInt8(ascii: "[") }
         guard types.count == contents.count, types.contains(where: isMedia) else { return }
-        for (index, type) in types.enumerated() where isMedia(type) {
-            let text = String(buffer: contents[index])
-            guard let bytes = try? Base64.decode(string: text) else {
-                throw InferenceError(.invalidArgument, "tensor content, element \(index): \(type) data must be base64 in a JSON request")
+        // The tensor's new raw contents, media decoded straight from the request's bytes into
+        // it: no text or array in between.
+        var encoded = ByteBufferAllocator().buffer(capacity: contents.reduce(0) { $0 + 4 + $1.readableBytes })
+        for (index, element) in contents.enumerated() {
+            let lengthAt = encoded.writerIndex
+            encoded.writeInteger(UInt32(0), endianness: .little)
+            if isMedia(types[index]) {
+                do {
+                    try element.withUnsafeReadableBytes { try Base64Text.decode($0, appendingTo: &encoded) }
+                } catch {
+                    throw InferenceError(.invalidArgument, "tensor content, element \(index): \(types[index]) data must be base64 in a JSON request")
+                }
+            } else {
+                encoded.writeImmutableBuffer(element)
             }
-            contents[index] = ByteBuffer(bytes: bytes)
+            encoded.setInteger(UInt32(encoded.writerIndex - lengthAt - 4), at: lengthAt, endianness: .little)
         }
-        // Store the decoded elements as raw contents of the same tensor.
-        let encoded = BytesElements.encode(contents.map { Array($0.readableBytesView) })
         if request.rawInputContents.count == request.inputs.count {
             request.rawInputContents[contentIndex] = encoded
         } else {
             var input = request.inputs[contentIndex]
             input.contents = InferTensorContents()
-            input.contents?.bytesContents = contents
+            input.contents?.bytesContents = (try? BytesElements.split(encoded)) ?? []
             request.inputs[contentIndex] = input
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import InferWireCore
+import NIOCore
 
 /// A JSON value that tells integers from other numbers (an INT64 tensor's values survive) and
 /// keeps object keys in order (output has a stable key order): V2 REST bodies, the CLI's
@@ -25,84 +26,114 @@ public indirect enum JSONDocument: Equatable, Sendable {
 
     /// Compact JSON text.
     public func serialized() -> String {
-        var out = ""
-        write(to: &out)
-        return out
+        var writer = JSONWriter()
+        writer.document(self)
+        return String(buffer: writer.buffer)
     }
 
-    private func write(to out: inout String) {
-        switch self {
-        case .null: out += "null"
-        case .bool(let value): out += value ? "true" : "false"
-        case .int(let value): out += String(value)
-        case .uint(let value): out += String(value)
-        case .double(let value):
-            if value.isFinite {
-                out += value.rounded() == value && abs(value) < 1e15 ? String(format: "%.1f", value) : "\(value)"
-            } else {
-                out += "null"
-            }
-        case .string(let value): out += JSONString.quoted(value)
-        case .array(let values):
-            out += "["
-            for (index, value) in values.enumerated() {
-                if index > 0 { out += "," }
-                value.write(to: &out)
-            }
-            out += "]"
-        case .object(let members):
-            out += "{"
-            for (index, (key, value)) in members.enumerated() {
-                if index > 0 { out += "," }
-                out += JSONString.quoted(key)
-                out += ":"
-                value.write(to: &out)
-            }
-            out += "}"
+    /// Parses JSON text, telling integers from other numbers; object keys are sorted unless
+    /// `keepingKeyOrder`.
+    public static func parse(_ buffer: ByteBuffer, keepingKeyOrder: Bool = false) throws(JSONValue.SyntaxError) -> JSONDocument {
+        let result = buffer.withUnsafeReadableBytes { bytes in
+            Result { () throws(JSONValue.SyntaxError) in try JSONReader.read(bytes, sortingKeys: !keepingKeyOrder) }
         }
+        return try result.get()
     }
 
     /// Parses JSON text, telling integers from other numbers; object keys are sorted.
     public static func parse(_ data: Data) throws(JSONValue.SyntaxError) -> JSONDocument {
-        do {
-            return try JSONDecoder().decode(Decoded.self, from: data).value
-        } catch let error as DecodingError {
-            throw JSONValue.SyntaxError(error)
-        } catch {
-            throw JSONValue.SyntaxError(message: "\(error)")
+        let result = data.withUnsafeBytes { bytes in
+            Result { () throws(JSONValue.SyntaxError) in try JSONReader.read(bytes) }
+        }
+        return try result.get()
+    }
+}
+
+/// Writes compact JSON straight into a `ByteBuffer` (the bytes a response body is sent from):
+/// strings through the one escaper, base64 straight from raw bytes. Separators are the
+/// caller's: it writes what it is told.
+public struct JSONWriter {
+    public var buffer: ByteBuffer
+
+    public init(capacity: Int = 256) {
+        buffer = ByteBufferAllocator().buffer(capacity: capacity)
+    }
+
+    /// Punctuation or a key, written as is (`{"name":`).
+    public mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { _ = buffer.writeBytes($0) }
+    }
+
+    public mutating func string(_ text: String) {
+        JSONString.appendQuoted(text, to: &buffer)
+    }
+
+    /// UTF-8 bytes as a JSON string (the caller has checked they are UTF-8).
+    public mutating func string(utf8: ByteBuffer) {
+        utf8.withUnsafeReadableBytes { JSONString.appendQuoted(utf8: $0, to: &buffer) }
+    }
+
+    /// Raw bytes as a quoted base64 string, encoded in place (base64 needs no escaping).
+    public mutating func base64(_ bytes: ByteBuffer) {
+        buffer.writeInteger(UInt8(ascii: "\""))
+        bytes.withUnsafeReadableBytes { input in
+            let length = Base64Text.encodedLength(input.count)
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { output in
+                Base64Text.encode(input, into: output)
+            }
+        }
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    public mutating func bool(_ value: Bool) {
+        value ? raw("true") : raw("false")
+    }
+
+    public mutating func int(_ value: Int64) {
+        buffer.writeString(String(value))
+    }
+
+    public mutating func uint(_ value: UInt64) {
+        buffer.writeString(String(value))
+    }
+
+    /// Integral values keep a `.0` (they stay floating point for the reader); non-finite ones,
+    /// which JSON cannot hold, are null.
+    public mutating func double(_ value: Double) {
+        guard value.isFinite else { return raw("null") }
+        if value.rounded() == value && abs(value) < 1e15 {
+            if value == 0 && value.sign == .minus { raw("-") }
+            buffer.writeString(String(Int64(value)))
+            raw(".0")
+        } else {
+            buffer.writeString("\(value)")
         }
     }
 
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    private struct Decoded: Decodable {
-        let value: JSONDocument
-
-        init(from decoder: any Decoder) throws {
-            if let object = try? decoder.container(keyedBy: Key.self) {
-                value = .object(try object.allKeys.map(\.stringValue).sorted().map {
-                    ($0, try object.decode(Decoded.self, forKey: Key(stringValue: $0)).value)
-                })
-                return
+    public mutating func document(_ value: JSONDocument) {
+        switch value {
+        case .null: raw("null")
+        case .bool(let value): bool(value)
+        case .int(let value): int(value)
+        case .uint(let value): uint(value)
+        case .double(let value): double(value)
+        case .string(let value): string(value)
+        case .array(let values):
+            raw("[")
+            for (index, value) in values.enumerated() {
+                if index > 0 { raw(",") }
+                document(value)
             }
-            if var array = try? decoder.unkeyedContainer() {
-                var values: [JSONDocument] = []
-                while !array.isAtEnd { values.append(try array.decode(Decoded.self).value) }
-                value = .array(values)
-                return
+            raw("]")
+        case .object(let members):
+            raw("{")
+            for (index, (key, value)) in members.enumerated() {
+                if index > 0 { raw(",") }
+                string(key)
+                raw(":")
+                document(value)
             }
-            let single = try decoder.singleValueContainer()
-            if single.decodeNil() { value = .null }
-            else if let bool = try? single.decode(Bool.self) { value = .bool(bool) }
-            else if let int = try? single.decode(Int64.self) { value = .int(int) }
-            else if let uint = try? single.decode(UInt64.self) { value = .uint(uint) }
-            else if let double = try? single.decode(Double.self) { value = .double(double) }
-            else { value = .string(try single.decode(String.self)) }
+            raw("}")
         }
     }
 }

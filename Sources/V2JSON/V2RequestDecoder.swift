@@ -130,17 +130,17 @@ public enum V2RequestDecoder {
         }
         switch datatype {
         case .bytes:
-            var elements: [[UInt8]] = []
+            var elements: [String] = []
             elements.reserveCapacity(values.count)
             for value in values {
                 switch value {
-                case .string(let string): elements.append(Array(string.utf8))
+                case .string(let string): elements.append(string)
                 // MLServer's REST takes numbers in BYTES data as their text (the seeds send `5`).
-                case .int, .uint, .double: elements.append(Array(value.serialized().utf8))
+                case .int, .uint, .double: elements.append(value.serialized())
                 default: throw invalid("\(place): BYTES data must be strings or numbers, got \(value.serialized())")
                 }
             }
-            return BytesElements.encode(elements)
+            return BytesElements.encode(strings: elements)
         case .bool:
             var bytes: [UInt8] = []
             for value in values {

@@ -17,42 +17,99 @@ public enum V2ResponseEncoder {
         case numbers([JSONDocument])
     }
 
-    public static func json(_ response: ModelInferResponse, binaryOutputs: (String) -> Bool = { _ in false }) throws(InferenceError) -> (json: JSONDocument, binary: [ByteBuffer]) {
-        var outputs: [JSONDocument] = []
+    /// Writes the response's JSON into `writer` and returns the binary outputs' bytes, in
+    /// order (their JSON carries `binary_data_size`). Text goes from the tensors' bytes to the
+    /// writer's buffer through the escaper, binary BYTES elements as base64 encoded in place.
+    public static func write(
+        _ response: ModelInferResponse, binaryOutputs: (String) -> Bool = { _ in false }, to writer: inout JSONWriter
+    ) throws(InferenceError) -> [ByteBuffer] {
         var binary: [ByteBuffer] = []
+        writer.raw(#"{"model_name":"#)
+        writer.string(response.modelName)
+        writer.raw(#","model_version":"#)
+        writer.string(response.modelVersion)
+        writer.raw(#","id":"#)
+        writer.string(response.id)
+        writer.raw(#","parameters":"#)
+        writer.document(parameterJSON(response.parameters))
+        writer.raw(#","outputs":["#)
         for (index, output) in response.outputs.enumerated() {
-            var members: [(String, JSONDocument)] = [
-                ("name", .string(output.name)), ("datatype", .string(output.datatype)),
-                ("shape", .array(output.shape.map { .int($0) })),
-            ]
+            if index > 0 { writer.raw(",") }
+            writer.raw(#"{"name":"#)
+            writer.string(output.name)
+            writer.raw(#","datatype":"#)
+            writer.string(output.datatype)
+            writer.raw(#","shape":["#)
+            for (position, dimension) in output.shape.enumerated() {
+                if position > 0 { writer.raw(",") }
+                writer.int(dimension)
+            }
+            writer.raw("]")
             if binaryOutputs(output.name) {
                 let raw = try rawBytes(of: response, output: index)
                 var parameters = output.parameters
                 parameters["binary_data_size"] = .int64(Int64(raw.readableBytes))
-                members.append(("parameters", parameterJSON(parameters)))
+                writer.raw(#","parameters":"#)
+                writer.document(parameterJSON(parameters))
                 binary.append(raw)
-                outputs.append(.object(members))
-                continue
-            }
-            if !output.parameters.isEmpty { members.append(("parameters", parameterJSON(output.parameters))) }
-            switch try elements(of: response, output: index) {
-            case .numbers(let values):
-                members.append(("data", .array(values)))
-            case .bytes(let values):
-                let texts = values.map { String(validating: $0, as: UTF8.self) }
-                if texts.allSatisfy({ $0 != nil }) {
-                    members.append(("data", .array(texts.map { .string($0!) })))
-                } else {
-                    members.append(("data_encoding", .string("base64")))
-                    members.append(("data", .array(values.map { .string(Data($0).base64EncodedString()) })))
+            } else {
+                if !output.parameters.isEmpty {
+                    writer.raw(#","parameters":"#)
+                    writer.document(parameterJSON(output.parameters))
                 }
+                try writeData(of: response, output: index, to: &writer)
             }
-            outputs.append(.object(members))
+            writer.raw("}")
         }
-        return (.object([
-            ("model_name", .string(response.modelName)), ("model_version", .string(response.modelVersion)),
-            ("id", .string(response.id)), ("parameters", parameterJSON(response.parameters)), ("outputs", .array(outputs)),
-        ]), binary)
+        writer.raw("]}")
+        return binary
+    }
+
+    /// The response as a `JSONDocument` (members in the order the HTTP door writes them).
+    public static func json(_ response: ModelInferResponse, binaryOutputs: (String) -> Bool = { _ in false }) throws(InferenceError) -> (json: JSONDocument, binary: [ByteBuffer]) {
+        var writer = JSONWriter()
+        let binary = try write(response, binaryOutputs: binaryOutputs, to: &writer)
+        do {
+            return (try JSONDocument.parse(writer.buffer, keepingKeyOrder: true), binary)
+        } catch {
+            throw InferenceError(.internal, "the response's JSON does not read back: \(error.message)")
+        }
+    }
+
+    /// `,"data":[...]`: BYTES elements as strings when every element of the output is UTF-8,
+    /// otherwise all as base64 after `"data_encoding":"base64"`; numbers as numbers.
+    private static func writeData(of response: ModelInferResponse, output index: Int, to writer: inout JSONWriter) throws(InferenceError) {
+        let output = response.outputs[index]
+        guard output.datatype == Datatype.bytes.rawValue else {
+            guard case .numbers(let values) = try elements(of: response, output: index) else { return }
+            writer.raw(#","data":["#)
+            for (position, value) in values.enumerated() {
+                if position > 0 { writer.raw(",") }
+                writer.document(value)
+            }
+            writer.raw("]")
+            return
+        }
+        let values: [ByteBuffer]
+        do {
+            values = try response.bytesElements(ofOutput: index)
+        } catch {
+            throw InferenceError(.internal, "output \(output.name): \(error)")
+        }
+        let text = values.allSatisfy(isUTF8)
+        writer.raw(text ? #","data":["# : #","data_encoding":"base64","data":["#)
+        for (position, value) in values.enumerated() {
+            if position > 0 { writer.raw(",") }
+            if text { writer.string(utf8: value) } else { writer.base64(value) }
+        }
+        writer.raw("]")
+    }
+
+    private static func isUTF8(_ bytes: ByteBuffer) -> Bool {
+        bytes.withUnsafeReadableBytes { raw in
+            let elements = UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)
+            return (try? UTF8Span(validating: Span(_unsafeElements: elements))) != nil
+        }
     }
 
     public static func parameterJSON(_ parameters: [String: InferParameter]) -> JSONDocument {

@@ -41,7 +41,7 @@ struct OpenAIRoutes {
         let body = try await request.body.collect(upTo: maxBodyBytes)
         let document: JSONDocument
         do {
-            document = try JSONDocument.parse(Data(body.readableBytesView))
+            document = try JSONDocument.parse(body)
         } catch {
             throw InferenceError(.invalidArgument, "the body is not valid JSON: \(error.message)")
         }

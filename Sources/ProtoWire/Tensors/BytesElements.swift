@@ -39,8 +39,27 @@ public enum BytesElements {
         return buffer
     }
 
-    /// Encodes UTF-8 strings in the raw BYTES layout.
+    /// Encodes UTF-8 strings in the raw BYTES layout, in one allocation.
     public static func encode(strings: [String]) -> ByteBuffer {
-        encode(strings.map { Array($0.utf8) })
+        var size = 0
+        for string in strings { size += 4 + string.utf8.count }
+        var buffer = ByteBufferAllocator().buffer(capacity: size)
+        for string in strings {
+            buffer.writeInteger(UInt32(string.utf8.count), endianness: .little)
+            buffer.writeString(string)
+        }
+        return buffer
+    }
+
+    /// Encodes buffers' readable bytes in the raw BYTES layout, in one allocation.
+    public static func encode(buffers: [ByteBuffer]) -> ByteBuffer {
+        var size = 0
+        for element in buffers { size += 4 + element.readableBytes }
+        var buffer = ByteBufferAllocator().buffer(capacity: size)
+        for element in buffers {
+            buffer.writeInteger(UInt32(element.readableBytes), endianness: .little)
+            buffer.writeImmutableBuffer(element)
+        }
+        return buffer
     }
 }
