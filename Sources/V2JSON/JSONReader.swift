@@ -146,15 +146,11 @@ struct JSONReader {
         index += 1
         let start = index
         // Most strings have no escapes: find the closing quote and copy once.
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                let text = try utf8String(UnsafeRawBufferPointer(rebasing: bytes[start..<index]), at: start)
-                index += 1
-                return text
-            }
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+        skipPlainBytes()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
+            let text = try utf8String(UnsafeRawBufferPointer(rebasing: bytes[start..<index]), at: start)
             index += 1
+            return text
         }
         var unescaped: [UInt8] = []
         unescaped.reserveCapacity(index - start + 16)
@@ -175,16 +171,34 @@ struct JSONReader {
             default:
                 // Copy the run up to the next quote, backslash or control character at once.
                 let runStart = index
-                index += 1
-                while index < bytes.count {
-                    let next = bytes[index]
-                    if next == UInt8(ascii: "\"") || next == UInt8(ascii: "\\") || next < 0x20 { break }
-                    index += 1
-                }
+                skipPlainBytes()
                 unescaped.append(contentsOf: bytes[runStart..<index])
             }
         }
         throw failure("the closing '\"' of a string")
+    }
+
+    /// Moves past bytes that stand as themselves in a string (not a quote, a backslash or a
+    /// control character), eight at a time while a whole word has none: a 7 MB base64 image
+    /// is one string.
+    private mutating func skipPlainBytes() {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        while bytes.count - index >= 8 {
+            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let quotes = word ^ (ones &* 0x22)
+            let backslashes = word ^ (ones &* 0x5C)
+            // A byte is zero in `quotes` or `backslashes`, or below 0x20 in `word`, exactly when
+            // its high bit survives here (the classic "has a zero byte" / "has a byte less than" tests).
+            let found = ((quotes &- ones) & ~quotes) | ((backslashes &- ones) & ~backslashes) | ((word &- ones &* 0x20) & ~word)
+            if found & highBits != 0 { break }
+            index += 8
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return }
+            index += 1
+        }
     }
 
     private mutating func escape(into unescaped: inout [UInt8]) throws(JSONValue.SyntaxError) {

@@ -24,6 +24,10 @@ public enum V2ResponseEncoder {
         _ response: ModelInferResponse, binaryOutputs: (String) -> Bool = { _ in false }, to writer: inout JSONWriter
     ) throws(InferenceError) -> [ByteBuffer] {
         var binary: [ByteBuffer] = []
+        // Room for the largest case (every output's bytes as base64) up front: a 5 MiB image
+        // must not be copied again each time the buffer doubles.
+        let rawTotal = response.rawOutputContents.reduce(0) { $0 + $1.readableBytes }
+        writer.buffer.reserveCapacity(minimumWritableBytes: rawTotal / 3 * 4 + 1024)
         writer.raw(#"{"model_name":"#)
         writer.string(response.modelName)
         writer.raw(#","model_version":"#)
