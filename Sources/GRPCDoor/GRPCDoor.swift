@@ -7,7 +7,8 @@ import ServiceLifecycle
 
 /// The gRPC door: `inference.GRPCInferenceService` over HTTP/2 (grpc-swift 2 and its NIO
 /// transport) on MLServer's port 8081, messages coded by ProtoWire. A swift-service-lifecycle
-/// `Service`: a graceful shutdown stops new RPCs and lets running ones finish.
+/// `Service`: a graceful shutdown stops new RPCs and lets running ones finish. It also serves
+/// `grpc.health.v1.Health` for Kubernetes' gRPC probes.
 public struct GRPCDoor: Service {
     public struct Settings: Sendable {
         public var host: String
@@ -26,6 +27,7 @@ public struct GRPCDoor: Service {
 
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
     private let onRunning: @Sendable (Int) async -> Void
+    private let draining = DrainFlag()
 
     public init(dataPlane: DataPlane, settings: Settings, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
         let transport = HTTP2ServerTransport.Posix(
@@ -33,13 +35,17 @@ public struct GRPCDoor: Service {
             config: .defaults { $0.rpc.maxRequestPayloadSize = settings.maxMessageBytes })
         server = GRPCServer(
             transport: transport,
-            services: [InferenceGRPCService(dataPlane: dataPlane, limits: DecodingLimits(maxMessageSize: settings.maxMessageBytes))])
+            services: [
+                InferenceGRPCService(dataPlane: dataPlane, limits: DecodingLimits(maxMessageSize: settings.maxMessageBytes), draining: draining),
+                HealthGRPCService(dataPlane: dataPlane, draining: draining),
+            ])
         self.onRunning = onRunning
     }
 
     public func run() async throws {
         let server = self.server
         let onRunning = self.onRunning
+        let draining = self.draining
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await server.serve() }
@@ -48,6 +54,8 @@ public struct GRPCDoor: Service {
                 }
             }
         } onGracefulShutdown: {
+            // Health answers NOT_SERVING (and Watch streams end) before new RPCs are refused.
+            draining.set()
             server.beginGracefulShutdown()
         }
     }

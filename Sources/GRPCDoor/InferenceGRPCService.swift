@@ -11,11 +11,13 @@ import ProtoWire
 struct InferenceGRPCService: RegistrableRPCService {
     let dataPlane: DataPlane
     let limits: DecodingLimits
+    let draining: DrainFlag
 
     static let service = "inference.GRPCInferenceService"
 
     func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
         let plane = dataPlane
+        let draining = self.draining
         unary(&router, "ServerLive") { (request: ServerLiveRequest, context) in plane.serverLive(request, context: context) }
         unary(&router, "ServerReady") { (request: ServerReadyRequest, context) in await plane.serverReady(request, context: context) }
         unary(&router, "ModelReady") { (request: ModelReadyRequest, context) in try await plane.modelReady(request, context: context) }
@@ -33,21 +35,30 @@ struct InferenceGRPCService: RegistrableRPCService {
         ) { request, _ in
             let metadata = request.metadata
             return StreamingServerResponse { writer in
-                for try await message in request.messages {
-                    let context = Self.context(metadata, id: message.id)
-                    do throws(InferenceError) {
-                        try await plane.inferStream(message, context: context) { response in
-                            var wrapped = ModelStreamInferResponse()
-                            wrapped.inferResponse = response
-                            try? await writer.write(wrapped)
-                        }
-                    } catch {
-                        var failed = ModelStreamInferResponse()
-                        failed.errorMessage = "\(error.code): \(error.message)"
-                        try await writer.write(failed)
-                    }
+                try await Self.cancellingOnRPCCancel(metadata, draining: draining) {
+                    try await Self.answer(request.messages, metadata: metadata, plane: plane, writer: writer)
                 }
                 return [:]
+            }
+        }
+    }
+
+    /// ModelStreamInfer's loop: each request message answered by its stream of responses.
+    private static func answer(
+        _ messages: RPCAsyncSequence<ModelInferRequest, any Error>, metadata: Metadata, plane: DataPlane, writer: RPCWriter<ModelStreamInferResponse>
+    ) async throws {
+        for try await message in messages {
+            let context = Self.context(metadata, id: message.id)
+            do throws(InferenceError) {
+                try await plane.inferStream(message, context: context) { response in
+                    var wrapped = ModelStreamInferResponse()
+                    wrapped.inferResponse = response
+                    try? await writer.write(wrapped)
+                }
+            } catch {
+                var failed = ModelStreamInferResponse()
+                failed.errorMessage = "\(error.code): \(error.message)"
+                try await writer.write(failed)
             }
         }
     }
@@ -65,12 +76,56 @@ struct InferenceGRPCService: RegistrableRPCService {
             let single = try await ServerRequest(stream: request)
             let id = (single.message as? ModelInferRequest)?.id ?? ""
             do {
-                let answer = try await call(single.message, Self.context(single.metadata, id: id))
+                let context = Self.context(single.metadata, id: id)
+                let answer = try await Self.cancellingOnRPCCancel(single.metadata, draining: draining) { try await call(single.message, context) }
                 return StreamingServerResponse(single: ServerResponse(message: answer))
             } catch let error as InferenceError {
                 return StreamingServerResponse(error: RPCError(error))
             }
         }
+    }
+
+    /// gRPC signals a cancelled RPC (its `grpc-timeout` passed, the client left, the server
+    /// began stopping) through the server context's handle, not by cancelling the handler's
+    /// task. This turns the signal into task cancellation, which the data plane, runtimes and
+    /// their provider calls honour: the upstream request is dropped instead of waited for.
+    /// Except for a drain: a call running when the server stops is let finish (SIGTERM's
+    /// promise), still bounded by its own deadline.
+    static func cancellingOnRPCCancel<Result: Sendable>(
+        _ metadata: Metadata, draining: DrainFlag, _ body: @escaping @Sendable () async throws -> Result
+    ) async throws -> Result {
+        let work = Task { try await body() }
+        let deadline = deadline(metadata)
+        return try await withTaskCancellationHandler {
+            try await withRPCCancellationHandler { try await work.value } onCancelRPC: {
+                guard draining.isSet else { return work.cancel() }
+                guard let deadline else { return }
+                Task {
+                    try? await Task.sleep(until: deadline)
+                    work.cancel()
+                }
+            }
+        } onCancel: {
+            work.cancel()
+        }
+    }
+
+    /// When the call's `grpc-timeout` (digits and a unit: H, M, S, m, u, n) runs out.
+    static func deadline(_ metadata: Metadata) -> ContinuousClock.Instant? {
+        guard let text = metadata[stringValues: "grpc-timeout"].first(where: { _ in true }), let unit = text.last,
+            let amount = Int64(text.dropLast()), amount >= 0
+        else { return nil }
+        let duration: Duration
+        switch unit {
+        case "H": duration = .seconds(amount * 3600)
+        case "M": duration = .seconds(amount * 60)
+        case "S": duration = .seconds(amount)
+        case "m": duration = .milliseconds(amount)
+        case "u": duration = .microseconds(amount)
+        case "n": duration = .nanoseconds(amount)
+        default: return nil
+        }
+        return .now + duration
     }
 
     /// The call's context: the `authorization` metadata (the bearer token), a request id (the

@@ -9,8 +9,10 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "TestSupport"))
 from pychecks import check, expect, finish  # noqa: E402
@@ -105,6 +107,37 @@ def statuses():
     unknown = channel.unary_unary("/inference.GRPCInferenceService/NoSuchMethod", request_serializer=lambda b: b, response_deserializer=lambda b: b)
     code, _ = code_of(lambda: unknown(b""))
     expect(code == grpc.StatusCode.UNIMPLEMENTED, code)
+    expect(stub.ServerLive(pb.ServerLiveRequest()).live, "alive")
+
+
+@check("grpc.health.v1 (gRPC's own client): Check SERVING for the server and the V2 service, NOT_FOUND for others; Watch streams the status")
+def grpc_health():
+    health = health_pb2_grpc.HealthStub(channel)
+    serving = health_pb2.HealthCheckResponse.SERVING
+    for service in ["", "inference.GRPCInferenceService"]:
+        answer = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+        expect(answer.status == serving, (service, answer))
+    code, details = code_of(lambda: health.Check(health_pb2.HealthCheckRequest(service="nope"), timeout=5))
+    expect(code == grpc.StatusCode.NOT_FOUND and "nope" in details, (code, details))
+    watch = health.Watch(health_pb2.HealthCheckRequest(service=""), timeout=5)
+    expect(next(watch).status == serving, "Watch starts with SERVING")
+    watch.cancel()
+    unknown = health.Watch(health_pb2.HealthCheckRequest(service="nope"), timeout=5)
+    expect(next(unknown).status == health_pb2.HealthCheckResponse.SERVICE_UNKNOWN, "Watch of an unknown service")
+    unknown.cancel()
+
+
+@check("deadline: a 0.5 s grpc-timeout on a model whose provider takes 5 s is DEADLINE_EXCEEDED at once, the server alive after")
+def deadline():
+    request = pb.ModelInferRequest(model_name="slow-chat")
+    for name, value in [("role", b"user"), ("content", b"take your time"), ("type", b"text")]:
+        request.inputs.add(name=name, datatype="BYTES", shape=[1])
+        request.raw_input_contents.append(struct.pack("<I", len(value)) + value)
+    started = time.monotonic()
+    code, _ = code_of(lambda: stub.ModelInfer(request, timeout=0.5))
+    elapsed = time.monotonic() - started
+    expect(code == grpc.StatusCode.DEADLINE_EXCEEDED, code)
+    expect(elapsed < 2.0, f"took {elapsed:.2f} s")
     expect(stub.ServerLive(pb.ServerLiveRequest()).live, "alive")
 
 

@@ -164,6 +164,33 @@ struct BinaryTests {
         #expect(String(decoding: after.stdout, as: UTF8.self) == "000", "nothing listens after the exit")
     }
 
+    @Test("serve's gRPC door on SIGTERM: health Watch goes NOT_SERVING, an in-flight call finishes, new calls are refused, exit 0")
+    func grpcDrain() async throws {
+        guard let binary = inferwireBinary() else {
+            Issue.record("the inferwire executable was not found next to the test bundle; run `swift build` first")
+            return
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let repository = try EchoServer.makeRepository()
+        defer { try? FileManager.default.removeItem(at: repository) }
+        let (port, grpcPort) = (try await freePort(), try await freePort())
+        let serve = try BinaryProcess(binary, [
+            "serve", "--repository", repository.path, "--host", "127.0.0.1", "--port", "\(port)", "--http-port=-1", "--grpc-port", "\(grpcPort)",
+        ])
+        defer { kill(serve.process.processIdentifier, SIGKILL) }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, serve.process.isRunning, !String(decoding: serve.stdout, as: UTF8.self).contains("grpc on 127.0.0.1:\(grpcPort)") {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try #require(String(decoding: serve.stdout, as: UTF8.self).contains("grpc on 127.0.0.1:\(grpcPort)"), "\(serve.stderr)")
+        let report = try await PythonChecks.run(
+            packageRoot: root, script: "Tests/InferwireCLITests/check_grpc_drain.py",
+            ["127.0.0.1:\(grpcPort)", root.appendingPathComponent("proto").path, "\(serve.process.processIdentifier)"])
+        #expect(report.status == 0 && report.checks == 1 && report.failed == [], "\(report.log)")
+        #expect(try await serve.waitForExit(timeout: .seconds(10)))
+        #expect(serve.process.terminationStatus == 0, "\(serve.stderr)")
+    }
+
     @Test("README command 1: serve the example repository without API keys; the bundled simulator answers chat and the seeds' requests")
     func exampleRepository() async throws {
         guard let binary = inferwireBinary() else {
