@@ -3,17 +3,27 @@ import HummingbirdCore
 import InferenceService
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Hummingbird runs each connection in a task of Swift's cooperative pool: every request then
 /// hops from the channel's event loop to the pool and back (two thread switches, measured at a
 /// third of a chat echo's CPU). This wraps the HTTP/1.1 child channel so that the connection's
 /// task prefers its own event loop, as the binary door's calls do: reading, routing, the data
 /// plane and writing stay on one thread. Runtimes must not block (they already may not).
+/// It also puts the infer fast path (`FastInferHandler`) right after NIO's HTTP/1 decoder.
 struct EventLoopChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     let base: Base
+    let fastPath: FastInferHandler.Settings?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Base.Value> {
-        base.setup(channel: channel, logger: logger)
+        base.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            if let fastPath {
+                let pipeline = channel.pipeline.syncOperations
+                let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+                try pipeline.addHandler(FastInferHandler(settings: fastPath, eventLoop: channel.eventLoop), position: .after(decoder))
+            }
+            return value
+        }
     }
 
     func handle(value: Base.Value, logger: Logger) async {
@@ -24,10 +34,13 @@ struct EventLoopChildChannel<Base: ServerChildChannel>: ServerChildChannel {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1, each connection's work on its event loop.
-    static func http1OnEventLoops(configuration: HTTP1Channel.Configuration) -> HTTPServerBuilder {
+    /// HTTP/1.1, each connection's work on its event loop, infer calls on the fast path (which
+    /// then keeps the idle timeout for the whole connection).
+    static func http1OnEventLoops(idleTimeout: Duration, fastPath: FastInferHandler.Settings?) -> HTTPServerBuilder {
         .init { responder in
-            EventLoopChildChannel(base: HTTP1Channel(responder: responder, configuration: configuration))
+            EventLoopChildChannel(
+                base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: fastPath == nil ? TimeAmount(idleTimeout) : nil)),
+                fastPath: fastPath)
         }
     }
 }

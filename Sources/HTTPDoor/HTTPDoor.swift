@@ -24,7 +24,9 @@ public struct HTTPDoor: Service {
         OpenAIRoutes(dataPlane: dataPlane, maxBodyBytes: settings.maxBodyBytes).register(on: router)
         application = Application(
             router: router,
-            server: .http1OnEventLoops(configuration: .init(idleTimeout: .init(settings.idleTimeout))),
+            server: .http1OnEventLoops(
+                idleTimeout: settings.idleTimeout,
+                fastPath: .init(dataPlane: dataPlane, metrics: metrics, maxBodyBytes: settings.maxBodyBytes, idleTimeout: settings.idleTimeout)),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "inferwire"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
             eventLoopGroupProvider: .shared(group),

@@ -21,9 +21,6 @@ struct JSONErrorMiddleware<Context: Hummingbird.RequestContext>: RouterMiddlewar
     }
 
     static func response(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        var body = [UInt8]("{\"error\":".utf8)
-        JSONString.appendQuoted(message, to: &body)
-        body.append(UInt8(ascii: "}"))
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: V2InferCall.errorBody(message)))
     }
 }

@@ -82,7 +82,7 @@ struct V2Routes {
     private func repositoryIndex(_ request: Request) async throws -> Response {
         var message = RepositoryIndexRequest()
         let buffer = try await body(request)
-        if buffer.readableBytes > 0, case .bool(let ready)? = try parse(buffer)["ready"] { message.ready = ready }
+        if buffer.readableBytes > 0, case .bool(let ready)? = try V2InferCall.parse(buffer)["ready"] { message.ready = ready }
         let index = try await dataPlane.repositoryIndex(message, context: callContext(request))
         return json(.ok, JSONDocument.array(index.models.map { model in
             .object([("name", .string(model.name)), ("version", .string(model.version)), ("state", .string(model.state)), ("reason", .string(model.reason))])
@@ -150,51 +150,27 @@ struct V2Routes {
 
     /// The request message and its context from an infer-style route's body.
     private func inferRequest(_ request: Request, _ context: BasicRequestContext) async throws -> (ModelInferRequest, InferWireCore.RequestContext) {
+        try V2InferCall.request(try await inferInput(request, context))
+    }
+
+    private func inferInput(_ request: Request, _ context: BasicRequestContext) async throws -> V2InferCall.Input {
         let (model, version) = try route(context)
-        var buffer = try await body(request)
-        // Triton's binary tensor extension: the JSON header, then the binary tensors.
-        var binary: ByteBuffer?
-        if let field = request.headers[Self.inferenceHeaderLength] {
-            guard let length = Int(field), length >= 0, length <= buffer.readableBytes else {
-                throw InferenceError(.invalidArgument, "Inference-Header-Content-Length \(field) is not a length within the body's \(buffer.readableBytes) bytes")
-            }
-            let header = buffer.readSlice(length: length)!
-            binary = buffer
-            buffer = header
-        }
-        var message = ModelInferRequest()
-        try V2RequestDecoder.decode(try parse(buffer), binary: binary, into: &message)
-        // Base64 media in the chat convention are decoded here, once, into raw bytes.
-        try Base64MediaInputs.decode(in: &message)
-        return (message, callContext(request, model: model, version: version, id: message.id))
+        return V2InferCall.Input(
+            model: model, version: version, body: try await body(request), inferenceHeaderLength: request.headers[Self.inferenceHeaderLength],
+            authorization: request.headers[.authorization] ?? "", requestIDHeader: request.headers[Self.requestIDHeader])
     }
 
     private func infer(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let (message, callContext) = try await inferRequest(request, context)
-        let response = try await dataPlane.infer(message, context: callContext)
-
-        let allBinary = message.parameters["binary_data_output"]?.value == .bool(true)
-        var binaryOutputs: [String: Bool] = [:]
-        for output in message.outputs {
-            if case .bool(let wanted)? = output.parameters["binary_data"]?.value { binaryOutputs[output.name] = wanted }
-        }
-        var writer = JSONWriter(capacity: 512)
-        let blobs = try V2ResponseEncoder.write(response, binaryOutputs: { binaryOutputs[$0] ?? allBinary }, to: &writer)
-        var out = writer.buffer
-        guard !blobs.isEmpty else {
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: out))
-        }
-        let headerLength = out.readableBytes
-        for var blob in blobs { out.writeBuffer(&blob) }
-        return Response(
-            status: .ok,
-            headers: [.contentType: "application/octet-stream", Self.inferenceHeaderLength: String(headerLength)],
-            body: .init(byteBuffer: out))
+        let input = try await inferInput(request, context)
+        let answer = try await V2InferCall.answer(input, dataPlane: dataPlane)
+        var headers: HTTPFields = [.contentType: answer.contentType]
+        if let length = answer.inferenceHeaderLength { headers[Self.inferenceHeaderLength] = String(length) }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: answer.body))
     }
 
     // MARK: Pieces
 
-    static let inferenceHeaderLength = HTTPField.Name("Inference-Header-Content-Length")!
+    static let inferenceHeaderLength = HTTPField.Name(V2InferCall.inferenceHeaderLengthName)!
 
     private func route(_ context: BasicRequestContext) throws -> (String, String) {
         (try context.parameters.require("model"), context.parameters.get("version") ?? "")
@@ -202,14 +178,6 @@ struct V2Routes {
 
     private func body(_ request: Request) async throws -> ByteBuffer {
         try await request.body.collect(upTo: maxBodyBytes)
-    }
-
-    private func parse(_ buffer: ByteBuffer) throws(InferenceError) -> JSONDocument {
-        do {
-            return try JSONDocument.parse(buffer)
-        } catch {
-            throw InferenceError(.invalidArgument, "the body is not valid JSON: \(error.message)")
-        }
     }
 
     /// The call's context: the route's model and version, the caller's token, a request id

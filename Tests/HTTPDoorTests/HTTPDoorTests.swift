@@ -135,11 +135,19 @@ struct HTTPDoorTests {
             for path in ["/v2/health/live", "/v2/models/echo", "/v2/models/nope", "/random-\(UUID().uuidString)", "/random-\(UUID().uuidString)"] {
                 _ = try await ChildProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "\(base)\(path)"])
             }
+            // Infer calls take the fast path; their labels are the routes' all the same.
+            let infer = #"{"inputs": [{"name": "x", "shape": [1], "datatype": "BYTES", "data": ["hi"]}]}"#
+            for path in ["/v2/models/echo/infer", "/v2/models/echo/versions/v2/infer", "/v2/models/nope/infer"] {
+                _ = try await ChildProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-H", "content-type: application/json", "-d", infer, "\(base)\(path)"])
+            }
             let text = String(decoding: server.metricsRegistry.emitToBuffer(), as: UTF8.self)
             #expect(text.contains(#"inferwire_http_requests_total{route="/v2/health/live",method="GET",status="200"} 1"#), "\(text)")
             #expect(text.contains(#"inferwire_http_requests_total{route="/v2/models/{model}",method="GET",status="200"} 1"#), "\(text)")
             #expect(text.contains(#"inferwire_http_requests_total{route="/v2/models/{model}",method="GET",status="404"} 1"#), "\(text)")
             #expect(text.contains(#"inferwire_http_requests_total{route="NotFound",method="GET",status="404"} 2"#), "\(text)")
+            #expect(text.contains(#"inferwire_http_requests_total{route="/v2/models/{model}/infer",method="POST",status="200"} 1"#), "\(text)")
+            #expect(text.contains(#"inferwire_http_requests_total{route="/v2/models/{model}/infer",method="POST",status="404"} 1"#), "\(text)")
+            #expect(text.contains(#"inferwire_http_requests_total{route="/v2/models/{model}/versions/{version}/infer",method="POST",status="404"} 1"#), "\(text)")
             #expect(!text.contains("random-"))
         }
     }
@@ -164,6 +172,85 @@ struct HTTPDoorTests {
             #expect(seconds >= 0.5 && seconds < 10, "\(output)")
             let next = try await ChildProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/v2/health/live"])
             #expect(String(decoding: next.stdout, as: UTF8.self) == "200")
+        }
+    }
+
+    /// Runs a Python script (raw sockets: the bytes on the wire are the point) against the door.
+    private static func runScript(_ script: String) async throws -> String {
+        let result = try await ChildProcess.run(try python(), ["-c", script])
+        let output = String(decoding: result.stdout + result.stderr, as: UTF8.self)
+        #expect(result.status == 0, "\(output)")
+        return output
+    }
+
+    @Test("pipelined requests on one connection, infer calls (fast path) between other routes: answers in request order")
+    func pipelining() async throws {
+        try await Self.withDoor { base, _ in
+            let port = base.split(separator: ":").last.map(String.init) ?? ""
+            let output = try await Self.runScript("""
+                import json, socket
+                def infer(text, delay=0):
+                    body = json.dumps({"id": text, "parameters": {"delay_ms": delay}, "inputs": [{"name": "x", "shape": [1], "datatype": "BYTES", "data": [text]}]}).encode()
+                    return b"POST /v2/models/echo/infer HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(body) + body
+                get = b"GET /v2/models/echo/ready HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"
+                s = socket.create_connection(("127.0.0.1", \(port)))
+                s.sendall(infer("first", 300) + get + infer("second") + get + infer("third", 100) + infer("fourth"))
+                s.settimeout(10)
+                data = b""
+                while data.count(b"HTTP/1.1 200") < 6 or not data.endswith(b"}"):
+                    chunk = s.recv(65536)
+                    if not chunk: break
+                    data += chunk
+                order = []
+                for part in data.split(b"HTTP/1.1 200")[1:]:
+                    body = json.loads(part.split(b"\\r\\n\\r\\n", 1)[1])
+                    order.append(body.get("id") or ("ready" if body.get("ready") else "?"))
+                print(" ".join(order))
+                """)
+            #expect(output.hasPrefix("first ready second ready third fourth"), "\(output)")
+        }
+    }
+
+    @Test("idle timeout on the fast path: a connection busy with infer calls stays open past it, closes once quiet; Connection: close is honoured")
+    func fastPathConnectionLife() async throws {
+        try await Self.withDoor(idleTimeout: .seconds(1)) { base, _ in
+            let port = base.split(separator: ":").last.map(String.init) ?? ""
+            let output = try await Self.runScript("""
+                import json, socket, time
+                body = json.dumps({"inputs": [{"name": "x", "shape": [1], "datatype": "BYTES", "data": ["hi"]}]}).encode()
+                def request(extra=b""):
+                    return b"POST /v2/models/echo/infer HTTP/1.1\\r\\nHost: x\\r\\n" + extra + b"Content-Length: %d\\r\\n\\r\\n" % len(body) + body
+                def answer(s):
+                    data = b""
+                    while b"\\r\\n\\r\\n" not in data or not data.endswith(b"}"):
+                        chunk = s.recv(65536)
+                        if not chunk: return None
+                        data += chunk
+                    return data
+                s = socket.create_connection(("127.0.0.1", \(port)))
+                s.settimeout(10)
+                answered = 0
+                start = time.time()
+                while time.time() - start < 2.5:
+                    s.sendall(request())
+                    answered += answer(s) is not None
+                    time.sleep(0.3)
+                start = time.time()
+                closed = s.recv(1) == b""
+                quiet = time.time() - start
+                c = socket.create_connection(("127.0.0.1", \(port)))
+                c.settimeout(10)
+                c.sendall(request(b"Connection: close\\r\\n"))
+                reply = answer(c)
+                after = c.recv(1)
+                print(answered, closed, round(quiet, 1), b"connection: close" in (reply or b"").lower(), after == b"")
+                """)
+            let fields = output.split(separator: " ").map(String.init)
+            #expect(fields.count == 5, "\(output)")
+            #expect((Int(fields.first ?? "") ?? 0) >= 7, "every call on the busy connection answered: \(output)")
+            #expect(fields.dropFirst().first == "True", "closed once quiet: \(output)")
+            #expect((Double(fields.dropFirst(2).first ?? "") ?? -1) < 3, "\(output)")
+            #expect(fields.dropFirst(3).first == "True" && fields.last?.hasPrefix("True") == true, "Connection: close: \(output)")
         }
     }
 }
