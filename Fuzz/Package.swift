@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
-// libFuzzer target over the ProtoWire decoders. A separate package so that the root package
+// libFuzzer targets over the ProtoWire decoders (FuzzDecode) and the HTTP door's JSON reading
+// (FuzzJSON). A separate package so that the root package
 // does not build with sanitizers. Run from the repository root: bash scripts/fuzz.sh SECONDS
 // (see Fuzz/README.md).
 import PackageDescription
@@ -15,6 +16,14 @@ let package = Package(
         .executableTarget(
             name: "FuzzDecode",
             dependencies: [
+                .product(name: "ProtoWire", package: "InferWire"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzJSON",
+            dependencies: [
+                .product(name: "V2JSON", package: "InferWire"),
                 .product(name: "ProtoWire", package: "InferWire"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Fuzzes the ProtoWire decoders with libFuzzer (+ AddressSanitizer) for DURATION seconds.
+# Fuzzes with libFuzzer (+ AddressSanitizer), DURATION seconds per target: FuzzDecode (the
+# ProtoWire decoders) and FuzzJSON (the HTTP door's JSON reader and V2 request decoding).
 #
-#   bash scripts/fuzz.sh [DURATION]          (from the repository root; default 60)
+#   bash scripts/fuzz.sh [DURATION] [TARGET...]   (from the repository root; default 60, both)
 #
-# 1. Builds Fuzz/ (package InferWireFuzz, product FuzzDecode) with coverage and ASan.
-# 2. Replays every input in Fuzz/regressions/ once; each must pass.
-# 3. Fuzzes with Fuzz/corpus/ (grows; gitignored) and Fuzz/seeds/ (committed, read only) as
-#    corpora; crash, timeout and OOM inputs land in Fuzz/crashes/ (gitignored).
+# For each target:
+# 1. Builds it in Fuzz/ (package InferWireFuzz) with coverage and ASan.
+# 2. Replays every input in its regressions folder once; each must pass
+#    (FuzzDecode: Fuzz/regressions/, FuzzJSON: Fuzz/regressions-json/).
+# 3. Fuzzes with its corpus (Fuzz/corpus/, Fuzz/corpus-json/: grow; gitignored) and its seeds
+#    (Fuzz/seeds/, Fuzz/seeds-json/: committed, read only); crash, timeout and OOM inputs land in
+#    Fuzz/crashes/ (gitignored).
 # Exits non-zero if the build fails, a regression input fails, or libFuzzer finds a crash,
 # a timeout (-timeout=5) or an out-of-memory (-rss_limit_mb=2048).
 #
@@ -29,12 +33,27 @@ fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FUZZ="$ROOT/Fuzz"
 CONFIG="${FUZZ_CONFIG:-debug}"
+shift || true
+TARGETS=("$@")
+[ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(FuzzDecode FuzzJSON)
+
+# Crashes are reported by libFuzzer/ASan (stack and input), not by Swift's backtracer.
+export SWIFT_BACKTRACE=enable=no
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
+
+fuzz_target() {
+TARGET="$1"
+case "$TARGET" in
+    FuzzDecode) SUFFIX="" ;;
+    FuzzJSON) SUFFIX="-json" ;;
+    *) echo "fuzz.sh: unknown target $TARGET (FuzzDecode, FuzzJSON)" >&2; return 2 ;;
+esac
 BUILD_FLAGS=(
-    --package-path "$FUZZ" --scratch-path "$FUZZ/.build" -c "$CONFIG" --product FuzzDecode
+    --package-path "$FUZZ" --scratch-path "$FUZZ/.build" -c "$CONFIG" --product "$TARGET"
     --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=address
 )
 
-echo "== building FuzzDecode ($CONFIG, libFuzzer + ASan)"
+echo "== building $TARGET ($CONFIG, libFuzzer + ASan)"
 mkdir -p "$FUZZ/.build"
 BUILD_LOG="$FUZZ/.build/fuzz-build.log"
 # ld.gold warns once per ASan helper ("Cannot export local symbol"): noise, kept in the log only.
@@ -44,29 +63,25 @@ grep -v "Cannot export local symbol" "$BUILD_LOG" | tail -n 5
 if [ "$BUILD_RC" -ne 0 ]; then
     echo "fuzz.sh: build failed (full log: $BUILD_LOG)" >&2
     grep -v "Cannot export local symbol" "$BUILD_LOG" | grep -E "error:" | head -n 20 >&2
-    exit "$BUILD_RC"
+    return "$BUILD_RC"
 fi
-BIN="$(swift build "${BUILD_FLAGS[@]}" --show-bin-path)/FuzzDecode"
+BIN="$(swift build "${BUILD_FLAGS[@]}" --show-bin-path)/$TARGET"
 if [ ! -x "$BIN" ]; then
     echo "fuzz.sh: no binary at $BIN" >&2
-    exit 1
+    return 1
 fi
-
-# Crashes are reported by libFuzzer/ASan (stack and input), not by Swift's backtracer.
-export SWIFT_BACKTRACE=enable=no
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
 
 STATUS=0
 
 shopt -s nullglob
-REGRESSIONS=("$FUZZ"/regressions/*)
+REGRESSIONS=("$FUZZ"/regressions$SUFFIX/*)
 REGRESSION_FILES=()
 for file in "${REGRESSIONS[@]}"; do
     case "$(basename "$file")" in README* | *.md | *.txt) continue ;; esac
     [ -f "$file" ] && REGRESSION_FILES+=("$file")
 done
 if [ "${#REGRESSION_FILES[@]}" -gt 0 ]; then
-    echo "== replaying ${#REGRESSION_FILES[@]} regression input(s) from Fuzz/regressions/"
+    echo "== replaying ${#REGRESSION_FILES[@]} regression input(s) from Fuzz/regressions$SUFFIX/"
     FAILED=0
     for file in "${REGRESSION_FILES[@]}"; do
         if "$BIN" -timeout=5 -rss_limit_mb=2048 "$file" >"$FUZZ/.build/regression.log" 2>&1; then
@@ -84,20 +99,27 @@ if [ "${#REGRESSION_FILES[@]}" -gt 0 ]; then
 fi
 
 if [ "$DURATION" -eq 0 ]; then
-    exit "$STATUS"
+    return "$STATUS"
 fi
 
-mkdir -p "$FUZZ/corpus" "$FUZZ/crashes"
-echo "== fuzzing for ${DURATION}s (corpus: Fuzz/corpus + Fuzz/seeds; findings: Fuzz/crashes/)"
+mkdir -p "$FUZZ/corpus$SUFFIX" "$FUZZ/crashes"
+echo "== fuzzing $TARGET for ${DURATION}s (corpus: Fuzz/corpus$SUFFIX + Fuzz/seeds$SUFFIX; findings: Fuzz/crashes/)"
 # shellcheck disable=SC2086
 "$BIN" \
     -max_total_time="$DURATION" -max_len=65536 -timeout=5 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$FUZZ/crashes/" ${FUZZ_ARGS:-} \
-    "$FUZZ/corpus" "$FUZZ/seeds"
+    -print_final_stats=1 -artifact_prefix="$FUZZ/crashes/$TARGET-" ${FUZZ_ARGS:-} \
+    "$FUZZ/corpus$SUFFIX" "$FUZZ/seeds$SUFFIX"
 FUZZ_RC=$?
 if [ "$FUZZ_RC" -ne 0 ]; then
     echo "fuzz.sh: libFuzzer exited with $FUZZ_RC (crash, timeout or OOM); input saved in Fuzz/crashes/" >&2
-    echo "fuzz.sh: once reduced, copy the input to Fuzz/regressions/ so that every run replays it" >&2
-    exit "$FUZZ_RC"
+    echo "fuzz.sh: once reduced, copy the input to Fuzz/regressions$SUFFIX/ so that every run replays it" >&2
+    return "$FUZZ_RC"
 fi
-exit "$STATUS"
+return "$STATUS"
+}
+
+OVERALL=0
+for target in "${TARGETS[@]}"; do
+    fuzz_target "$target" || OVERALL=$?
+done
+exit "$OVERALL"
