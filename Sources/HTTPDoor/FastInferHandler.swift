@@ -3,13 +3,15 @@ import InferenceService
 import NIOCore
 import NIOHTTP1
 
-/// The HTTP door's hot route, `POST /v2/models/{m}[/versions/{v}]/infer` (and `generate`),
-/// answered in the channel's own callbacks, right after NIO's HTTP/1 codec. Measured on this
+/// The HTTP door's hot routes, `POST /v2/models/{m}[/versions/{v}]/infer` (and `generate`) and
+/// plain (not streamed) `POST /v1/chat/completions`, answered in the channel's own callbacks,
+/// right after NIO's HTTP/1 codec. Measured on this
 /// machine under wrk: a bare NIO HTTP/1.1 answer costs 24 µs of server CPU, the same exchange
 /// through Hummingbird's conversions, router and async channel 63–79 µs; this handler skips
-/// that part for the one route that carries the load. Everything else (other routes, OpenAI's
-/// `/v1`, streams, `Expect: 100-continue`, chunked bodies, bodies over the limit) goes on to
-/// Hummingbird unchanged, through `V2InferCall` the two answer an infer call alike.
+/// that part for the routes that carry the load. Everything else (other routes, streams,
+/// `Expect: 100-continue`, chunked bodies, bodies over the limit; a `/v1` body that asks for a
+/// stream or does not parse is handed over whole once read) goes on to Hummingbird unchanged;
+/// through `V2InferCall` and `OpenAIChatCall` the two answer a call alike.
 ///
 /// The connection's promises are kept across the two ways in:
 /// - **order**: a request is taken here only when nothing is pending in Hummingbird; while this
@@ -34,13 +36,25 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var idleTimeout: Duration
     }
 
+    private enum Kind {
+        case v2(model: String, version: String)
+        case openAIChat
+    }
+
     private struct Call {
         var head: HTTPRequestHead
-        var model: String
-        var version: String
+        var kind: Kind
         var route: String
         var body: ByteBuffer
         var started: ContinuousClock.Instant
+    }
+
+    /// What goes back: status, body and the headers that describe it.
+    private struct Reply: Sendable {
+        var status: Int
+        var contentType: String
+        var inferenceHeaderLength: Int?
+        var body: ByteBuffer
     }
 
     private enum Mode {
@@ -101,10 +115,10 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func take(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
-            if forwardedOpen == 0, !quiescing, case .idle = mode, let (model, version, route) = fastRoute(head) {
+            if forwardedOpen == 0, !quiescing, case .idle = mode, let (kind, route) = fastRoute(head) {
                 var body = context.channel.allocator.buffer(capacity: 0)
                 if let length = head.headers.first(name: "content-length").flatMap(Int.init) { body.reserveCapacity(length) }
-                mode = .collecting(Call(head: head, model: model, version: version, route: route, body: body, started: .now))
+                mode = .collecting(Call(head: head, kind: kind, route: route, body: body, started: .now))
             } else {
                 forwardedOpen += 1
                 forwardedReading = true
@@ -130,70 +144,90 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The route this handler answers, with the labels of the route Hummingbird would match;
     /// nil hands the request to Hummingbird.
-    private func fastRoute(_ head: HTTPRequestHead) -> (model: String, version: String, route: String)? {
+    private func fastRoute(_ head: HTTPRequestHead) -> (kind: Kind, route: String)? {
         guard head.method == .POST, !head.headers.contains(name: "expect"), !head.headers.contains(name: "transfer-encoding"),
             let length = head.headers.first(name: "content-length").flatMap(Int.init), length <= settings.maxBodyBytes
         else { return nil }
         let path = head.uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { head.uri[..<$0] } ?? head.uri[...]
         // Percent-escapes and the like: Hummingbird's router decodes them.
         guard !path.utf8.contains(UInt8(ascii: "%")) else { return nil }
+        if path == "/v1/chat/completions" { return (.openAIChat, "/v1/chat/completions") }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 5 || parts.count == 7, parts[0].isEmpty, parts[1] == "v2", parts[2] == "models", !parts[3].isEmpty,
             let action = parts.last, action == "infer" || action == "generate"
         else { return nil }
-        if parts.count == 5 { return (String(parts[3]), "", "/v2/models/{model}/\(action)") }
+        if parts.count == 5 { return (.v2(model: String(parts[3]), version: ""), "/v2/models/{model}/\(action)") }
         guard parts[4] == "versions", !parts[5].isEmpty else { return nil }
-        return (String(parts[3]), String(parts[5]), "/v2/models/{model}/versions/{version}/\(action)")
+        return (.v2(model: String(parts[3]), version: String(parts[5])), "/v2/models/{model}/versions/{version}/\(action)")
     }
 
     // MARK: Serving
 
     private func serve(_ call: Call, context: ChannelHandlerContext) {
-        mode = .serving
-        let input = V2InferCall.Input(
-            model: call.model, version: call.version, body: call.body,
-            inferenceHeaderLength: call.head.headers.first(name: V2InferCall.inferenceHeaderLengthName),
-            authorization: call.head.headers.first(name: "authorization") ?? "",
-            requestIDHeader: call.head.headers.first(name: "x-request-id"))
-        let promise = context.eventLoop.makePromise(of: Result<V2InferCall.Answer, InferenceError>.self)
         let dataPlane = settings.dataPlane
-        // The call runs as a task on this connection's event loop, like the binary door's calls.
-        Task(executorPreference: executor) {
-            do throws(InferenceError) {
-                promise.succeed(.success(try await V2InferCall.answer(input, dataPlane: dataPlane)))
-            } catch {
-                promise.succeed(.failure(error))
+        let authorization = call.head.headers.first(name: "authorization") ?? ""
+        let work: @Sendable () async -> Reply
+        switch call.kind {
+        case .v2(let model, let version):
+            let input = V2InferCall.Input(
+                model: model, version: version, body: call.body,
+                inferenceHeaderLength: call.head.headers.first(name: V2InferCall.inferenceHeaderLengthName),
+                authorization: authorization, requestIDHeader: call.head.headers.first(name: "x-request-id"))
+            work = {
+                do throws(InferenceError) {
+                    let answer = try await V2InferCall.answer(input, dataPlane: dataPlane)
+                    return Reply(status: 200, contentType: answer.contentType, inferenceHeaderLength: answer.inferenceHeaderLength, body: answer.body)
+                } catch {
+                    return Reply(status: V2InferCall.httpStatus(error.code), contentType: "application/json", body: V2InferCall.errorBody(error.message))
+                }
+            }
+        case .openAIChat:
+            // A stream, or a body that does not parse, is the route's to answer: handed over whole.
+            guard let document = try? OpenAIChatCall.parse(call.body), document["stream"] != .bool(true) else {
+                return handOver(call, context: context)
+            }
+            work = {
+                do {
+                    let prepared = try await OpenAIChatCall.prepare(document, authorization: authorization, dataPlane: dataPlane)
+                    return Reply(status: 200, contentType: "application/json", body: try await prepared.complete(dataPlane: dataPlane))
+                } catch {
+                    let failure = OpenAIChatCall.error(error as? InferenceError ?? InferenceError(.internal, "\(error)"))
+                    return Reply(status: failure.status, contentType: "application/json", body: failure.body)
+                }
             }
         }
+        mode = .serving
+        let promise = context.eventLoop.makePromise(of: Reply.self)
+        // The call runs as a task on this connection's event loop, like the binary door's calls.
+        Task(executorPreference: executor) { promise.succeed(await work()) }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        promise.futureResult.whenSuccess { result in
+        promise.futureResult.whenSuccess { reply in
             let (handler, context) = bound.value
-            handler.answer(result, to: call, context: context)
+            handler.answer(reply, to: call, context: context)
         }
     }
 
-    private func answer(_ result: Result<V2InferCall.Answer, InferenceError>, to call: Call, context: ChannelHandlerContext) {
+    /// A request read here that the route must answer after all: passed on as it came.
+    private func handOver(_ call: Call, context: ChannelHandlerContext) {
+        mode = .idle
+        forwardedOpen += 1
+        context.fireChannelRead(wrapInboundOut(.head(call.head)))
+        context.fireChannelRead(wrapInboundOut(.body(call.body)))
+        context.fireChannelRead(wrapInboundOut(.end(nil)))
+    }
+
+    private func answer(_ reply: Reply, to call: Call, context: ChannelHandlerContext) {
         var headers = HTTPHeaders()
-        let status: HTTPResponseStatus
-        let body: ByteBuffer
-        switch result {
-        case .success(let answer):
-            status = .ok
-            body = answer.body
-            headers.add(name: "content-type", value: answer.contentType)
-            if let length = answer.inferenceHeaderLength { headers.add(name: V2InferCall.inferenceHeaderLengthName, value: String(length)) }
-        case .failure(let error):
-            status = HTTPResponseStatus(statusCode: V2InferCall.httpStatus(error.code))
-            body = V2InferCall.errorBody(error.message)
-            headers.add(name: "content-type", value: "application/json")
-        }
-        headers.add(name: "content-length", value: String(body.readableBytes))
+        let status = HTTPResponseStatus(statusCode: reply.status)
+        headers.add(name: "content-type", value: reply.contentType)
+        if let length = reply.inferenceHeaderLength { headers.add(name: V2InferCall.inferenceHeaderLengthName, value: String(length)) }
+        headers.add(name: "content-length", value: String(reply.body.readableBytes))
         headers.add(name: "server", value: "inferwire")
         let close = !call.head.isKeepAlive || quiescing
         if close { headers.add(name: "connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: call.head.version, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        settings.metrics.httpFinished(route: call.route, method: "POST", status: Int(status.code), duration: .now - call.started)
+        context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
+        settings.metrics.httpFinished(route: call.route, method: "POST", status: reply.status, duration: .now - call.started)
         mode = .idle
         guard !close else {
             held.removeAll()

@@ -140,6 +140,11 @@ struct HTTPDoorTests {
             for path in ["/v2/models/echo/infer", "/v2/models/echo/versions/v2/infer", "/v2/models/nope/infer"] {
                 _ = try await ChildProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-H", "content-type: application/json", "-d", infer, "\(base)\(path)"])
             }
+            // A plain completion (fast path) and a streamed one (handed to the route): one label.
+            for stream in ["false", "true"] {
+                let chat = #"{"model": "openai-chat-completions", "stream": \#(stream), "messages": [{"role": "user", "content": "hi"}]}"#
+                _ = try await ChildProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-H", "content-type: application/json", "-d", chat, "\(base)/v1/chat/completions"])
+            }
             let text = String(decoding: server.metricsRegistry.emitToBuffer(), as: UTF8.self)
             #expect(text.contains(#"inferwire_http_requests_total{route="/v2/health/live",method="GET",status="200"} 1"#), "\(text)")
             #expect(text.contains(#"inferwire_http_requests_total{route="/v2/models/{model}",method="GET",status="200"} 1"#), "\(text)")
@@ -148,6 +153,7 @@ struct HTTPDoorTests {
             #expect(text.contains(#"inferwire_http_requests_total{route="/v2/models/{model}/infer",method="POST",status="200"} 1"#), "\(text)")
             #expect(text.contains(#"inferwire_http_requests_total{route="/v2/models/{model}/infer",method="POST",status="404"} 1"#), "\(text)")
             #expect(text.contains(#"inferwire_http_requests_total{route="/v2/models/{model}/versions/{version}/infer",method="POST",status="404"} 1"#), "\(text)")
+            #expect(text.contains(#"inferwire_http_requests_total{route="/v1/chat/completions",method="POST",status="200"} 2"#), "\(text)")
             #expect(!text.contains("random-"))
         }
     }

@@ -31,33 +31,19 @@ struct OpenAIRoutes {
         return json(JSONDocument.object([("object", .string("list")), ("data", .array(data))]))
     }
 
-    /// The provider id of an LLM model (its metadata's platform), nil for other models.
     private func provider(of model: String, _ context: InferWireCore.RequestContext) async throws -> String? {
-        let platform = try await dataPlane.modelMetadata(ModelMetadataRequest(name: model), context: context).platform
-        return platform.hasPrefix("inferwire-llm-") ? String(platform.dropFirst("inferwire-llm-".count)) : nil
+        try await OpenAIChatCall.provider(of: model, context, dataPlane: dataPlane)
     }
 
     private func chatCompletions(_ request: Request) async throws -> Response {
         let body = try await request.body.collect(upTo: maxBodyBytes)
-        let document: JSONDocument
-        do {
-            document = try JSONDocument.parse(body)
-        } catch {
-            throw InferenceError(.invalidArgument, "the body is not valid JSON: \(error.message)")
+        let document = try OpenAIChatCall.parse(body)
+        let call = try await OpenAIChatCall.prepare(document, authorization: request.headers[.authorization] ?? "", dataPlane: dataPlane)
+        guard call.chat.stream else {
+            let answer = try await call.complete(dataPlane: dataPlane)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: answer))
         }
-        guard case .string(let model)? = document["model"] else { throw InferenceError(.invalidArgument, "\"model\" is required") }
-        let context = callContext(request, model: model)
-        guard let provider = try await provider(of: model, context) else {
-            throw InferenceError(.notFound, "model '\(model)' is not a chat model (an mlserver_llm_api.LLMRuntime)")
-        }
-        let chat = try OpenAIChatRequest(document, provider: provider)
-        let id = "chatcmpl-" + context.requestID.replacingOccurrences(of: "-", with: "")
-        let created = Int64(Date().timeIntervalSince1970)
-        guard chat.stream else {
-            let response = try await dataPlane.infer(chat.message, context: context)
-            return json(OpenAIChatResponse.completion(response, model: model, id: id, created: created))
-        }
-        return stream(chat, context: context, id: id, created: created)
+        return stream(call.chat, context: call.context, id: call.id, created: call.created)
     }
 
     /// Chunks as OpenAI streams them: the role first, then text deltas, tool calls and the
@@ -90,7 +76,7 @@ struct OpenAIRoutes {
                     }
                 }
             } catch {
-                continuation.yield(ByteBuffer(string: "data: \(OpenAIErrorMiddleware<BasicRequestContext>.body(error).serialized())\n\n"))
+                continuation.yield(ByteBuffer(string: "data: \(String(buffer: OpenAIErrorMiddleware<BasicRequestContext>.body(error)))\n\n"))
             }
             continuation.yield(ByteBuffer(string: "data: [DONE]\n\n"))
             continuation.finish()
@@ -130,21 +116,11 @@ struct OpenAIErrorMiddleware<Context: Hummingbird.RequestContext>: RouterMiddlew
         }
     }
 
-    static func body(_ error: InferenceError) -> JSONDocument {
-        let type: String = switch error.code {
-        case .invalidArgument, .failedPrecondition, .outOfRange: "invalid_request_error"
-        case .unauthenticated: "authentication_error"
-        case .permissionDenied: "permission_error"
-        case .notFound: "not_found_error"
-        case .resourceExhausted: "rate_limit_error"
-        default: "api_error"
-        }
-        return .object([("error", .object([
-            ("message", .string(error.message)), ("type", .string(type)), ("param", .null), ("code", .string(error.code.description.lowercased())),
-        ]))])
+    static func body(_ error: InferenceError) -> ByteBuffer {
+        OpenAIChatCall.error(error).body
     }
 
-    static func response(_ status: HTTPResponse.Status, _ body: JSONDocument) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body.serialized())))
+    static func response(_ status: HTTPResponse.Status, _ body: ByteBuffer) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
 }
