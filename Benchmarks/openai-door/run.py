@@ -33,8 +33,11 @@ def free_port():
 
 
 def micros(text):
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 1, "ms": 1000, "s": 1_000_000}[unit]
+    found = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    if not found:
+        raise SystemExit(f"wrk latency not understood: {text!r}")
+    value, unit = found.groups()
+    return float(value) * {"us": 1, "ms": 1000, "s": 1_000_000, "m": 60_000_000}[unit]
 
 
 def wrk(url, body, seconds, key=None):
@@ -48,8 +51,8 @@ def wrk(url, body, seconds, key=None):
     os.unlink(script.name)
     if "Non-2xx" in out:
         raise SystemExit(f"wrk got errors from {url}:\n{out}")
-    p50 = micros(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = micros(re.search(r"99%\s+(\S+)", out).group(1))
+    p50 = micros(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = micros(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     return p50, p99
 
 
