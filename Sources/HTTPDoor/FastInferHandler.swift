@@ -18,8 +18,8 @@ import NIOHTTP1
 ///   handler serves one, later requests wait (their bytes held, reading paused) and are
 ///   replayed after its answer, so pipelined answers leave in request order;
 /// - **idle timeout**: kept here for the whole connection (Hummingbird's is off): a connection
-///   that sends nothing for the timeout while idle or mid-request is closed, one waiting for an
-///   answer is not;
+///   with no traffic for the timeout (counted from the last bytes read or the last answer) while
+///   idle or mid-request is closed, one waiting for an answer is not;
 /// - **drain**: on `ChannelShouldQuiesceEvent` a call in progress here finishes, its answer says
 ///   `connection: close`, then the connection closes; otherwise the event goes on to Hummingbird;
 /// - **metrics**: the same `inferwire_http_requests_total` labels as the route would give.
@@ -74,7 +74,7 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var held: [HTTPServerRequestPart] = []
     private var readPending = false
     private var quiescing = false
-    private var lastRead = ContinuousClock.now
+    private var lastActivity = ContinuousClock.now
     private var idleCheck: Scheduled<Void>?
 
     init(settings: Settings, eventLoop: EventLoop) {
@@ -85,7 +85,7 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Inbound
 
     func channelActive(context: ChannelHandlerContext) {
-        lastRead = .now
+        lastActivity = .now
         scheduleIdleCheck(context, after: settings.idleTimeout)
         context.fireChannelActive()
     }
@@ -101,7 +101,7 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastRead = .now
+        lastActivity = .now
         let part = unwrapInboundIn(data)
         if case .serving = mode {
             held.append(part)
@@ -229,6 +229,7 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
         settings.metrics.httpFinished(route: call.route, method: "POST", status: reply.status, duration: .now - call.started)
         mode = .idle
+        lastActivity = .now  // idleness counts from the answer, not from the request
         guard !close else {
             held.removeAll()
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
@@ -258,7 +259,10 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         // Hummingbird's answers pass by: count the ends to know when nothing is pending there.
-        if case .end = unwrapOutboundIn(data) { forwardedOpen = max(0, forwardedOpen - 1) }
+        if case .end = unwrapOutboundIn(data) {
+            forwardedOpen = max(0, forwardedOpen - 1)
+            lastActivity = .now
+        }
         context.write(data, promise: promise)
     }
 
@@ -302,7 +306,7 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .collecting: false
         case .idle: forwardedOpen > 0 && !forwardedReading
         }
-        let quiet = ContinuousClock.now - lastRead
+        let quiet = ContinuousClock.now - lastActivity
         if waiting {
             scheduleIdleCheck(context, after: settings.idleTimeout)
         } else if quiet >= settings.idleTimeout {
