@@ -13,15 +13,13 @@ import NIOHTTP1
 /// It also puts the infer fast path (`FastInferHandler`) right after NIO's HTTP/1 decoder.
 struct EventLoopChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     let base: Base
-    let fastPath: FastInferHandler.Settings?
+    let fastPath: FastInferHandler.Settings
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Base.Value> {
         base.setup(channel: channel, logger: logger).flatMapThrowing { value in
-            if let fastPath {
-                let pipeline = channel.pipeline.syncOperations
-                let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-                try pipeline.addHandler(FastInferHandler(settings: fastPath, eventLoop: channel.eventLoop), position: .after(decoder))
-            }
+            let pipeline = channel.pipeline.syncOperations
+            let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try pipeline.addHandler(FastInferHandler(settings: fastPath, eventLoop: channel.eventLoop), position: .after(decoder))
             return value
         }
     }
@@ -34,13 +32,11 @@ struct EventLoopChildChannel<Base: ServerChildChannel>: ServerChildChannel {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1, each connection's work on its event loop, infer calls on the fast path (which
-    /// then keeps the idle timeout for the whole connection).
-    static func http1OnEventLoops(idleTimeout: Duration, fastPath: FastInferHandler.Settings?) -> HTTPServerBuilder {
+    /// HTTP/1.1, each connection's work on its event loop, infer calls on the fast path. The fast
+    /// path keeps the idle timeout for the whole connection, so Hummingbird's is off.
+    static func http1OnEventLoops(fastPath: FastInferHandler.Settings) -> HTTPServerBuilder {
         .init { responder in
-            EventLoopChildChannel(
-                base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: fastPath == nil ? TimeAmount(idleTimeout) : nil)),
-                fastPath: fastPath)
+            EventLoopChildChannel(base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: nil)), fastPath: fastPath)
         }
     }
 }

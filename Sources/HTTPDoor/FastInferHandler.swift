@@ -105,8 +105,6 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let part = unwrapInboundIn(data)
         if case .serving = mode {
             held.append(part)
-        } else if !held.isEmpty {
-            held.append(part)
         } else {
             take(part, context: context)
         }
@@ -232,7 +230,8 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
         lastActivity = .now  // idleness counts from the answer, not from the request
         guard !close else {
             held.removeAll()
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
             return
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
@@ -280,12 +279,8 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
         quiescing = true
-        switch mode {
-        case .idle where held.isEmpty:
-            context.fireUserInboundEventTriggered(event)
-        case .collecting, .serving, .idle:
-            break  // closes after this handler's answer
-        }
+        // Mid-call here, the connection closes after this handler's answer instead.
+        if case .idle = mode { context.fireUserInboundEventTriggered(event) }
     }
 
     private func scheduleIdleCheck(_ context: ChannelHandlerContext, after delay: Duration) {

@@ -25,7 +25,6 @@ public struct HTTPDoor: Service {
         application = Application(
             router: router,
             server: .http1OnEventLoops(
-                idleTimeout: settings.idleTimeout,
                 fastPath: .init(dataPlane: dataPlane, metrics: metrics, maxBodyBytes: settings.maxBodyBytes, idleTimeout: settings.idleTimeout)),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "inferwire"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },

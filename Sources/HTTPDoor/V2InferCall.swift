@@ -47,10 +47,16 @@ struct V2InferCall {
         try V2RequestDecoder.decode(try parse(buffer), binary: binary, into: &message)
         // Base64 media in the chat convention are decoded here, once, into raw bytes.
         try Base64MediaInputs.decode(in: &message)
-        let requestID = message.id.isEmpty ? (input.requestIDHeader ?? UUID().uuidString.lowercased()) : message.id
-        let context = InferWireCore.RequestContext(
-            requestID: requestID, authorization: input.authorization, routedModel: input.model, routedVersion: input.version)
+        let context = Self.context(
+            model: input.model, version: input.version, authorization: input.authorization, requestIDHeader: input.requestIDHeader, id: message.id)
         return (message, context)
+    }
+
+    /// A V2 call's context: the route's model and version, the caller's token, a request id (the
+    /// body's `id`, else the `x-request-id` header, else a new UUID, as MLServer makes one).
+    static func context(model: String, version: String, authorization: String, requestIDHeader: String?, id: String = "") -> InferWireCore.RequestContext {
+        let requestID = id.isEmpty ? (requestIDHeader ?? UUID().uuidString.lowercased()) : id
+        return InferWireCore.RequestContext(requestID: requestID, authorization: authorization, routedModel: model, routedVersion: version)
     }
 
     /// The body as JSON, or INVALID_ARGUMENT saying where it broke.

@@ -142,10 +142,11 @@ struct V2Routes {
 
     /// After the first event a failure is a last event: `data: {"error": "..."}`.
     static func errorEvent(_ error: InferenceError) -> ByteBuffer {
-        var body = [UInt8]("data: {\"error\":".utf8)
-        JSONString.appendQuoted(error.message, to: &body)
-        body += Array("}\n\n".utf8)
-        return ByteBuffer(bytes: body)
+        var event = ByteBuffer(string: "data: ")
+        var body = V2InferCall.errorBody(error.message)
+        event.writeBuffer(&body)
+        event.writeString("\n\n")
+        return event
     }
 
     /// The request message and its context from an infer-style route's body.
@@ -180,12 +181,10 @@ struct V2Routes {
         try await request.body.collect(upTo: maxBodyBytes)
     }
 
-    /// The call's context: the route's model and version, the caller's token, a request id
-    /// (the body's `id`, else the `x-request-id` header, else a new UUID, as MLServer makes one).
-    private func callContext(_ request: Request, model: String = "", version: String = "", id: String = "") -> InferWireCore.RequestContext {
-        let requestID = id.isEmpty ? (request.headers[Self.requestIDHeader] ?? UUID().uuidString.lowercased()) : id
-        return InferWireCore.RequestContext(
-            requestID: requestID, authorization: request.headers[.authorization] ?? "", routedModel: model, routedVersion: version)
+    /// The call's context (`V2InferCall.context`: the same rule as an infer call's).
+    private func callContext(_ request: Request, model: String = "", version: String = "") -> InferWireCore.RequestContext {
+        V2InferCall.context(
+            model: model, version: version, authorization: request.headers[.authorization] ?? "", requestIDHeader: request.headers[Self.requestIDHeader])
     }
 
     static let requestIDHeader = HTTPField.Name("x-request-id")!

@@ -1,4 +1,3 @@
-import ExtrasBase64
 import Foundation
 import NIOCore
 
@@ -15,9 +14,9 @@ public enum MediaBytes {
     public static func checked(_ bytes: ByteBuffer, type: String, place: String) throws(InferenceError) -> ByteBuffer {
         guard let expected = MediaSignature.expected(for: type) else { return bytes }
         if MediaSignature.matches(bytes.readableBytesView, type: type) { return bytes }
-        if let decoded = try? Base64.decode(bytes: bytes.readableBytesView, options: []),
-            MediaSignature.matches(decoded, type: type) {
-            return ByteBuffer(bytes: decoded)
+        if let decoded = bytes.withUnsafeReadableBytes({ Base64Text.decode($0) }),
+            MediaSignature.matches(decoded.readableBytesView, type: type) {
+            return decoded
         }
         throw InferenceError(.invalidArgument, "\(place): the data is not \(type): it does not start with \(expected), raw or base64-encoded")
     }

@@ -6,27 +6,29 @@ summary {"checks": n, "failed": [names]}; exits 1 when a check failed."""
 import json
 import os
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "TestSupport"))
-from pychecks import check, expect, finish  # noqa: E402
+from pychecks import check, expect, finish, inference_stubs  # noqa: E402
 
 TARGET, PROTO_DIR = sys.argv[1], sys.argv[2]
-generated = tempfile.mkdtemp()
-subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO_DIR}", f"--python_out={generated}", f"--grpc_python_out={generated}",
-                os.path.join(PROTO_DIR, "inference.proto")], check=True)
-sys.path.insert(0, generated)
-import inference_pb2 as pb  # noqa: E402
-import inference_pb2_grpc as pb_grpc  # noqa: E402
+pb, pb_grpc = inference_stubs(PROTO_DIR)
 
 channel = grpc.insecure_channel(TARGET)
 stub = pb_grpc.GRPCInferenceServiceStub(channel)
+
+
+def chat_request(model, content):
+    """A user message in the chat convention, the BYTES tensors in raw_input_contents."""
+    request = pb.ModelInferRequest(model_name=model)
+    for name, value in [("role", b"user"), ("content", content), ("type", b"text")]:
+        request.inputs.add(name=name, datatype="BYTES", shape=[1])
+        request.raw_input_contents.append(struct.pack("<I", len(value)) + value)
+    return request
 
 
 def code_of(call):
@@ -66,10 +68,7 @@ def infer():
 
 @check("the seeds' chat request to Gemini over gRPC (raw bytes), llm_parameters as a JSON string")
 def seed_chat():
-    request = pb.ModelInferRequest(model_name="gemini-chat-completions")
-    for name, value in [("role", b"user"), ("content", b"Hello from gRPC!"), ("type", b"text")]:
-        request.inputs.add(name=name, datatype="BYTES", shape=[1])
-        request.raw_input_contents.append(struct.pack("<I", len(value)) + value)
+    request = chat_request("gemini-chat-completions", b"Hello from gRPC!")
     request.parameters["llm_parameters"].string_param = json.dumps({"generation_config": {"top_k": 40}})
     response = stub.ModelInfer(request)
     expect("output_all" in [o.name for o in response.outputs], response.outputs)
@@ -129,10 +128,7 @@ def grpc_health():
 
 @check("deadline: a 0.5 s grpc-timeout on a model whose provider takes 5 s is DEADLINE_EXCEEDED at once, the server alive after")
 def deadline():
-    request = pb.ModelInferRequest(model_name="slow-chat")
-    for name, value in [("role", b"user"), ("content", b"take your time"), ("type", b"text")]:
-        request.inputs.add(name=name, datatype="BYTES", shape=[1])
-        request.raw_input_contents.append(struct.pack("<I", len(value)) + value)
+    request = chat_request("slow-chat", b"take your time")
     started = time.monotonic()
     code, _ = code_of(lambda: stub.ModelInfer(request, timeout=0.5))
     elapsed = time.monotonic() - started

@@ -5,9 +5,7 @@ Usage: check_grpc_drain.py HOST:PORT PROTO_DIR SERVER_PID. Prints one line per f
 and, last, a JSON summary {"checks": n, "failed": [names]}; exits 1 when a check failed."""
 import os
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -15,15 +13,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "TestSupport"))
-from pychecks import check, expect, finish  # noqa: E402
+from pychecks import check, expect, finish, inference_stubs  # noqa: E402
 
 TARGET, PROTO_DIR, PID = sys.argv[1], sys.argv[2], int(sys.argv[3])
-generated = tempfile.mkdtemp()
-subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO_DIR}", f"--python_out={generated}", f"--grpc_python_out={generated}",
-                os.path.join(PROTO_DIR, "inference.proto")], check=True)
-sys.path.insert(0, generated)
-import inference_pb2 as pb  # noqa: E402
-import inference_pb2_grpc as pb_grpc  # noqa: E402
+pb, pb_grpc = inference_stubs(PROTO_DIR)
 
 channel = grpc.insecure_channel(TARGET)
 stub = pb_grpc.GRPCInferenceServiceStub(channel)

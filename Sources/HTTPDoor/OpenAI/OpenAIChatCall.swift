@@ -25,7 +25,7 @@ struct OpenAIChatCall {
     /// The call for a parsed body: its model must be an LLM model of the repository.
     static func prepare(_ document: JSONDocument, authorization: String, dataPlane: DataPlane) async throws -> OpenAIChatCall {
         guard case .string(let model)? = document["model"] else { throw InferenceError(.invalidArgument, "\"model\" is required") }
-        let context = InferWireCore.RequestContext(requestID: UUID().uuidString.lowercased(), authorization: authorization, routedModel: model)
+        let context = Self.context(authorization: authorization, model: model)
         guard let provider = try await provider(of: model, context, dataPlane: dataPlane) else {
             throw InferenceError(.notFound, "model '\(model)' is not a chat model (an mlserver_llm_api.LLMRuntime)")
         }
@@ -41,6 +41,11 @@ struct OpenAIChatCall {
         var writer = JSONWriter(capacity: 512)
         writer.document(OpenAIChatResponse.completion(response, model: chat.model, id: id, created: created))
         return writer.buffer
+    }
+
+    /// A `/v1` call's context: the caller's token, the model it names, a new request id.
+    static func context(authorization: String, model: String = "") -> InferWireCore.RequestContext {
+        InferWireCore.RequestContext(requestID: UUID().uuidString.lowercased(), authorization: authorization, routedModel: model)
     }
 
     /// The provider id of an LLM model (its metadata's platform), nil for other models.

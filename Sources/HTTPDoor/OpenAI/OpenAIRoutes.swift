@@ -22,17 +22,13 @@ struct OpenAIRoutes {
     }
 
     private func models(_ request: Request) async throws -> Response {
-        let context = callContext(request)
+        let context = OpenAIChatCall.context(authorization: request.headers[.authorization] ?? "")
         var data: [JSONDocument] = []
         for model in try await dataPlane.repositoryIndex(RepositoryIndexRequest(), context: context).models where model.state == "READY" {
-            guard let provider = try? await provider(of: model.name, context) else { continue }
+            guard let provider = try? await OpenAIChatCall.provider(of: model.name, context, dataPlane: dataPlane) else { continue }
             data.append(.object([("id", .string(model.name)), ("object", .string("model")), ("created", .int(0)), ("owned_by", .string("inferwire-\(provider)"))]))
         }
         return json(JSONDocument.object([("object", .string("list")), ("data", .array(data))]))
-    }
-
-    private func provider(of model: String, _ context: InferWireCore.RequestContext) async throws -> String? {
-        try await OpenAIChatCall.provider(of: model, context, dataPlane: dataPlane)
     }
 
     private func chatCompletions(_ request: Request) async throws -> Response {
@@ -91,11 +87,6 @@ struct OpenAIRoutes {
                 }
                 try await writer.finish(nil)
             })
-    }
-
-    private func callContext(_ request: Request, model: String = "") -> InferWireCore.RequestContext {
-        InferWireCore.RequestContext(
-            requestID: UUID().uuidString.lowercased(), authorization: request.headers[.authorization] ?? "", routedModel: model)
     }
 
     private func json(_ document: JSONDocument) -> Response {
