@@ -298,7 +298,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            exclude: ["check_grpc_drain.py"]
+            exclude: ["check_grpc_drain.py", "check_http_drain_handover.py"]
         ),
         .testTarget(
             name: "ProvidersTests",

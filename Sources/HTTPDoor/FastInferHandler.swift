@@ -212,6 +212,9 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(wrapInboundOut(.head(call.head)))
         context.fireChannelRead(wrapInboundOut(.body(call.body)))
         context.fireChannelRead(wrapInboundOut(.end(nil)))
+        // A drain that began while it was read here was held back: the route must hear of it
+        // now, or the connection stays open after its answer.
+        if quiescing { context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
     }
 
     private func answer(_ reply: Reply, to call: Call, context: ChannelHandlerContext) {

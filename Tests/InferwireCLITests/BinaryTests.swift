@@ -191,6 +191,31 @@ struct BinaryTests {
         #expect(serve.process.terminationStatus == 0, "\(serve.stderr)")
     }
 
+    @Test("serve's HTTP door on SIGTERM while a streamed /v1 request is still arriving: answered whole, then closed, exit 0")
+    func httpDrainHandover() async throws {
+        guard let binary = inferwireBinary() else {
+            Issue.record("the inferwire executable was not found next to the test bundle; run `swift build` first")
+            return
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let (port, httpPort) = (try await freePort(), try await freePort())
+        let serve = try BinaryProcess(binary, [
+            "serve", "--repository", root.appendingPathComponent("examples/models").path, "--host", "127.0.0.1", "--port", "\(port)",
+            "--http-port", "\(httpPort)", "--grpc-port=-1",
+        ])
+        defer { kill(serve.process.processIdentifier, SIGKILL) }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, serve.process.isRunning, !String(decoding: serve.stdout, as: UTF8.self).contains("http on 127.0.0.1:\(httpPort)") {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try #require(String(decoding: serve.stdout, as: UTF8.self).contains("http on 127.0.0.1:\(httpPort)"), "\(serve.stderr)")
+        let report = try await PythonChecks.run(
+            packageRoot: root, script: "Tests/InferwireCLITests/check_http_drain_handover.py", ["\(httpPort)", "\(serve.process.processIdentifier)"])
+        #expect(report.status == 0 && report.checks == 1 && report.failed == [], "\(report.log)")
+        #expect(try await serve.waitForExit(timeout: .seconds(10)))
+        #expect(serve.process.terminationStatus == 0, "\(serve.stderr)")
+    }
+
     @Test("README command 1: serve the example repository without API keys; the bundled simulator answers chat and the seeds' requests")
     func exampleRepository() async throws {
         guard let binary = inferwireBinary() else {
