@@ -266,6 +266,8 @@ let package = Package(
                 "HTTPDoor", "InferWireCore", "InferenceService", "LLMAPI", "ConversationalMemory", "Providers", "ProviderSimulator", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["check_rest.py", "check_triton.py", "check_openai.py"]

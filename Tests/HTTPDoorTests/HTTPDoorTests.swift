@@ -6,6 +6,8 @@ import LLMAPI
 import ConversationalMemory
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 import Providers
 import ProviderSimulator
 import ServiceLifecycle
@@ -20,12 +22,18 @@ struct HTTPDoorTests {
 
     /// A server over a copy of the example repository (the simulator standing in for the
     /// providers), its HTTP door on a free port; `body` gets the base URL.
-    static func withDoor(authToken: String? = nil, maxBodyBytes: Int = 2 << 20, idleTimeout: Duration = .seconds(60), _ body: (String) async throws -> Void) async throws {
-        try await withDoor(authToken: authToken, maxBodyBytes: maxBodyBytes, idleTimeout: idleTimeout) { base, _ in try await body(base) }
+    static func withDoor(
+        authToken: String? = nil, maxBodyBytes: Int = 2 << 20, idleTimeout: Duration = .seconds(60), group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        _ body: (String) async throws -> Void
+    ) async throws {
+        try await withDoor(authToken: authToken, maxBodyBytes: maxBodyBytes, idleTimeout: idleTimeout, group: group) { base, _ in try await body(base) }
     }
 
+    /// `group` serves the door's connections: a test that times the door gives it loops of its
+    /// own, so that the rest of the suite on the shared ones cannot stall its timers.
     static func withDoor(
-        authToken: String? = nil, maxBodyBytes: Int = 2 << 20, idleTimeout: Duration = .seconds(60), _ body: (String, InferWireServer) async throws -> Void
+        authToken: String? = nil, maxBodyBytes: Int = 2 << 20, idleTimeout: Duration = .seconds(60), group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        _ body: (String, InferWireServer) async throws -> Void
     ) async throws {
         let folder = try TemporaryFolder()
         let examples = packageRoot.appendingPathComponent("examples/models")
@@ -50,7 +58,7 @@ struct HTTPDoorTests {
         let port = NIOLockedValueBox<Int?>(nil)
         let door = HTTPDoor(
             dataPlane: server.dataPlane, settings: HTTPDoorSettings(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, idleTimeout: idleTimeout),
-            metrics: server.metrics
+            metrics: server.metrics, group: group
         ) { bound in port.withLockedValue { $0 = bound } }
         let group = ServiceGroup(configuration: .init(services: [door], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
@@ -219,7 +227,10 @@ struct HTTPDoorTests {
 
     @Test("idle timeout on the fast path: a connection busy with infer calls stays open past it, closes once quiet; Connection: close is honoured")
     func fastPathConnectionLife() async throws {
-        try await Self.withDoor(idleTimeout: .seconds(2)) { base, _ in
+        // Its own event loop: the suite's other tests load the shared ones enough to delay a
+        // read past a 2 s idle check (seen in CI as a reset of the busy connection).
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        try await Self.withDoor(idleTimeout: .seconds(2), group: loops) { base, _ in
             let port = base.split(separator: ":").last.map(String.init) ?? ""
             let output = try await Self.runScript("""
                 import json, socket, time
@@ -260,5 +271,6 @@ struct HTTPDoorTests {
             #expect((Double(fields.dropFirst(2).first ?? "") ?? -1) < 5, "\(output)")
             #expect(fields.dropFirst(3).first == "True" && fields.dropFirst(4).first == "True", "Connection: close: \(output)")
         }
+        try await loops.shutdownGracefully()
     }
 }
