@@ -10,9 +10,12 @@ struct GeminiSimulation {
     let model: String
     let streaming: Bool
     let configuration: ProviderSimulator.Configuration
+    let state: SimulatorState
+    /// Vertex AI's form of the route: OAuth tokens only.
+    var vertex = false
 
     func answer(fault: SimulatedFault?, log: RequestLog) -> SimulatedResponse {
-        if let refusal = checkKey() { return refusal }
+        if let refusal = GoogleCallerCheck(request: request, state: state, configuration: configuration).refusal(apiKeyAllowed: !vertex) { return refusal }
         if let response = fault?.response(for: .gemini, retryAfter: request.retryAfter) { return response }
         guard let raw = try? JSONSerialization.jsonObject(with: request.body), let body = GeminiFieldNames.normalized(raw) as? [String: Any] else {
             return ProviderErrorBody.gemini(.badRequest, "Invalid JSON payload received. Unexpected token.")
@@ -20,6 +23,7 @@ struct GeminiSimulation {
         let parts: [ReceivedPart]
         let config: [String: Any]
         let safety: [String: String]
+        let methods: [String: String]
         do {
             try checkFields(body)
             guard let contents = body["contents"] as? [[String: Any]], !contents.isEmpty else {
@@ -28,6 +32,7 @@ struct GeminiSimulation {
             config = body["generationConfig"] as? [String: Any] ?? [:]
             try checkGenerationConfig(config)
             safety = try safetySettings(body["safetySettings"])
+            methods = try safetyMethods(body["safetySettings"])
             parts = try Self.parts(of: contents[contents.count - 1], index: contents.count - 1)
         } catch let refusal as Refusal {
             return refusal.response
@@ -43,7 +48,8 @@ struct GeminiSimulation {
         log.append(ReceivedRequest(
             api: .gemini, path: request.path, model: model, stream: streaming, messageCount: contents.count, parts: parts,
             systemInstruction: system, parameters: JSONText.encode(config), safetySettings: safety,
-            toolNames: declarations.compactMap { $0["name"] as? String }, userAgent: request.headers.first(name: "user-agent")))
+            toolNames: declarations.compactMap { $0["name"] as? String }, userAgent: request.headers.first(name: "user-agent"),
+            safetyMethods: methods))
 
         let promptTokens = contents.count * 8
         if fault == .block {
@@ -86,20 +92,6 @@ struct GeminiSimulation {
         return ["candidates": list, "usageMetadata": usage, "modelVersion": model, "responseId": "sim"]
     }
 
-    private func checkKey() -> SimulatedResponse? {
-        let key = request.headers.first(name: "x-goog-api-key") ?? request.query["key"]
-        guard let key else {
-            return ProviderErrorBody.gemini(.forbidden, "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.")
-        }
-        guard key == configuration.geminiKey else {
-            return ProviderErrorBody.gemini(.badRequest, "API key not valid. Please pass a valid API key.", details: [
-                ["@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com",
-                 "metadata": ["service": "generativelanguage.googleapis.com"]],
-            ])
-        }
-        return nil
-    }
-
     private func checkFields(_ body: [String: Any]) throws {
         if let unknown = body.keys.sorted().first(where: { !GeminiFieldNames.requestFields.contains($0) }) {
             throw Refusal(response: ProviderErrorBody.gemini(.badRequest, "Invalid JSON payload received. Unknown name \"\(unknown)\": Cannot find field.", details: [
@@ -118,6 +110,22 @@ struct GeminiSimulation {
         if let count = Self.integer(config["candidateCount"]), !(1...8).contains(count) {
             throw Refusal(response: ProviderErrorBody.gemini(.badRequest, "Unable to submit request because candidateCount must be in the range [1, 8]."))
         }
+    }
+
+    /// `method` (HarmBlockMethod) exists on Vertex AI only; the Developer API refuses the field.
+    private func safetyMethods(_ value: Any?) throws -> [String: String] {
+        var methods: [String: String] = [:]
+        for (index, setting) in (value as? [[String: Any]] ?? []).enumerated() {
+            guard let method = setting["method"] else { continue }
+            guard vertex else {
+                throw Refusal(response: ProviderErrorBody.gemini(.badRequest, "Invalid JSON payload received. Unknown name \"method\" at 'safety_settings[\(index)]': Cannot find field."))
+            }
+            guard let name = method as? String, ["HARM_BLOCK_METHOD_UNSPECIFIED", "SEVERITY", "PROBABILITY"].contains(name) else {
+                throw Refusal(response: ProviderErrorBody.gemini(.badRequest, "Invalid value at 'safety_settings[\(index)].method' (type.googleapis.com/google.cloud.aiplatform.v1.SafetySetting.HarmBlockMethod), \"\(method)\""))
+            }
+            methods[setting["category"] as? String ?? ""] = name
+        }
+        return methods
     }
 
     private func safetySettings(_ value: Any?) throws -> [String: String] {
@@ -153,7 +161,9 @@ struct GeminiSimulation {
                 return .inline(data, mimeType: mime)
             }
             if let file = part["fileData"] as? [String: Any] {
-                return .other("file", mimeType: file["mimeType"] as? String, text: file["fileUri"] as? String)
+                var received = ReceivedPart.other("file", mimeType: file["mimeType"] as? String, text: file["fileUri"] as? String)
+                received.videoMetadata = part["videoMetadata"].map { JSONText.encode($0) }
+                return received
             }
             if let call = part["functionCall"] as? [String: Any] { return .other("tool_call", text: call["name"] as? String) }
             if let response = part["functionResponse"] as? [String: Any] {

@@ -13,7 +13,7 @@ struct OpenAISimulation {
     static let imageTypes: Set<String> = ["image/png", "image/jpeg", "image/gif", "image/webp"]
 
     func answer(fault: SimulatedFault?, log: RequestLog) -> SimulatedResponse {
-        if let refusal = checkKey() { return refusal }
+        if let refusal = keyRefusal() { return refusal }
         if let response = fault?.response(for: api, retryAfter: request.retryAfter) { return response }
         guard let body = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any] else {
             return ProviderErrorBody.openAI(.badRequest, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)")
@@ -94,7 +94,8 @@ struct OpenAISimulation {
          "choices": [["index": index, "delta": delta, "logprobs": NSNull(), "finish_reason": finish ?? NSNull()] as [String: Any]]]
     }
 
-    private func checkKey() -> SimulatedResponse? {
+    /// Nil when the key is right, else the provider's refusal (OpenAI's or Azure's shape).
+    func keyRefusal() -> SimulatedResponse? {
         if api == .azure {
             guard request.query["api-version"] != nil else {
                 return .json(.notFound, #"{"error":{"code":"404","message":"Resource not found"}}"#)

@@ -23,6 +23,8 @@ public struct ReceivedRequest: Sendable, Equatable, Codable {
     public var safetySettings: [String: String]
     public var toolNames: [String]
     public var userAgent: String?
+    /// `category → method` for the settings that carry one (Vertex AI only).
+    public var safetyMethods: [String: String] = [:]
 }
 
 public struct ReceivedPart: Sendable, Equatable, Codable {
@@ -37,6 +39,8 @@ public struct ReceivedPart: Sendable, Equatable, Codable {
     public var text: String?
     /// The text's length in characters (not cut).
     public var characters: Int?
+    /// A file part's `videoMetadata` as JSON text (sorted keys), when it has one.
+    public var videoMetadata: String?
 
     static func text(_ value: String, kind: String = "text") -> ReceivedPart {
         ReceivedPart(kind: kind, mimeType: nil, byteCount: value.utf8.count, sha256: hex(SHA256.hash(data: Array(value.utf8))),

@@ -6,6 +6,8 @@ import NIOHTTP1
 enum SimulatedResponse {
     case json(HTTPResponseStatus, String, headers: [(String, String)] = [])
     case stream(contentType: String, pieces: [String])
+    /// Bytes that are not JSON (a file's content).
+    case body(HTTPResponseStatus, contentType: String, Data)
 }
 
 /// A fault injected into a request, by header `x-simulator-fault` or by configuration.
@@ -61,10 +63,11 @@ enum ProviderErrorBody {
         return .json(status, JSONText.encode(body))
     }
 
-    static func gemini(_ status: HTTPResponseStatus, _ message: String, details: [[String: Any]]? = nil) -> SimulatedResponse {
-        var error: [String: Any] = ["code": Int(status.code), "message": message, "status": googleStatus(status)]
+    static func gemini(_ status: HTTPResponseStatus, _ message: String, details: [[String: Any]]? = nil, headers: [(String, String)] = [],
+                       googleStatus named: String? = nil) -> SimulatedResponse {
+        var error: [String: Any] = ["code": Int(status.code), "message": message, "status": named ?? googleStatus(status)]
         if let details { error["details"] = details }
-        return .json(status, JSONText.encode(["error": error], pretty: true))
+        return .json(status, JSONText.encode(["error": error], pretty: true), headers: headers)
     }
 
     private static func googleStatus(_ status: HTTPResponseStatus) -> String {
@@ -73,6 +76,7 @@ enum ProviderErrorBody {
         case 401: "UNAUTHENTICATED"
         case 403: "PERMISSION_DENIED"
         case 404: "NOT_FOUND"
+        case 409: "ALREADY_EXISTS"
         case 429: "RESOURCE_EXHAUSTED"
         case 503: "UNAVAILABLE"
         default: "INTERNAL"

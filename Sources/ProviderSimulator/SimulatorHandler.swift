@@ -25,14 +25,16 @@ final class SimulatorHandler: ChannelInboundHandler {
 
     private let configuration: ProviderSimulator.Configuration
     private let log: RequestLog
+    private let state: SimulatorState
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     /// A request has arrived and its answer has not been fully written yet.
     private var answering = false
 
-    init(configuration: ProviderSimulator.Configuration, log: RequestLog) {
+    init(configuration: ProviderSimulator.Configuration, log: RequestLog, state: SimulatorState) {
         self.configuration = configuration
         self.log = log
+        self.state = state
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -83,6 +85,7 @@ final class SimulatorHandler: ChannelInboundHandler {
     private func route(_ request: SimulatorRequest) -> SimulatedResponse {
         let path = request.path
         let fault = request.fault
+        let segments = path.split(separator: "/").map(String.init)
         if path == "/_simulator/requests" {
             if request.method == .DELETE { log.clear() }
             let encoder = JSONEncoder()
@@ -90,24 +93,58 @@ final class SimulatorHandler: ChannelInboundHandler {
             let data = (try? encoder.encode(log.requests)) ?? Data("[]".utf8)
             return .json(.ok, String(decoding: data, as: UTF8.self))
         }
+        if path == "/_simulator/service-account" {
+            guard let account = try? state.serviceAccount() else {
+                return .json(.internalServerError, #"{"error":"could not make a key"}"#)
+            }
+            let host = request.headers.first(name: "host") ?? "127.0.0.1"
+            return .json(.ok, JSONText.encode(account.keyFile(tokenURI: "http://\(host)/token"), pretty: true))
+        }
+        if path == "/token" {
+            guard request.method == .POST else { return .json(.methodNotAllowed, #"{"error":"invalid_request"}"#) }
+            return GoogleOAuthSimulation(request: request, state: state, configuration: configuration).answer()
+        }
+        if segments.count >= 2, segments[0] == "v1", segments[1] == "files" || segments[1] == "fine_tuning" {
+            return OpenAIFineTuningSimulation(request: request, state: state, configuration: configuration).answer(Array(segments.dropFirst()))
+        }
+        if segments.count >= 2, segments[0] == "v1" || segments[0] == "v1beta", segments[1].hasPrefix("tunedModels") {
+            let rest = Array(segments.dropFirst())
+            // tunedModels/{id}:generateContent is generation; everything else is the tuning API.
+            if rest.count == 2, let colon = rest[1].firstIndex(of: ":") {
+                let id = String(rest[1][..<colon])
+                if let refusal = GeminiTuningSimulation.generationRefusal(id, state: state) { return refusal }
+                return generate(request, model: "tunedModels/\(id)", method: String(rest[1][rest[1].index(after: colon)...]))
+            }
+            return GeminiTuningSimulation(request: request, state: state, configuration: configuration).answer(rest)
+        }
         guard request.method == .POST else {
             return ProviderErrorBody.openAI(.methodNotAllowed, "Method \(request.method.rawValue) is not allowed on \(path).")
         }
         if path == "/v1/chat/completions" {
             return OpenAISimulation(request: request, api: .openAI, configuration: configuration).answer(fault: fault, log: log)
         }
-        let segments = path.split(separator: "/").map(String.init)
         if segments.count == 5, segments[0] == "openai", segments[1] == "deployments", segments[3] == "chat", segments[4] == "completions" {
             return OpenAISimulation(request: request, api: .azure, configuration: configuration, deployment: segments[2]).answer(fault: fault, log: log)
         }
         if segments.count == 3, segments[0] == "v1" || segments[0] == "v1beta", segments[1] == "models" {
             let method = segments[2].split(separator: ":", maxSplits: 1).map(String.init)
-            if method.count == 2, method[1] == "generateContent" || method[1] == "streamGenerateContent" {
-                return GeminiSimulation(request: request, model: method[0], streaming: method[1] == "streamGenerateContent", configuration: configuration)
-                    .answer(fault: fault, log: log)
-            }
+            if method.count == 2 { return generate(request, model: method[0], method: method[1]) }
+        }
+        // Vertex AI: /v1|v1beta1/projects/{p}/locations/{l}/publishers/google/models/{m}:method
+        if segments.count == 8, segments[0].hasPrefix("v1"), segments[1] == "projects", segments[3] == "locations",
+            segments[5] == "publishers", segments[6] == "google" {
+            let method = segments[7].split(separator: ":", maxSplits: 1).map(String.init)
+            if method.count == 2 { return generate(request, model: method[0], method: method[1], vertex: true) }
         }
         return .json(.notFound, #"{"error":{"code":404,"message":"Requested entity was not found: \#(path)","status":"NOT_FOUND"}}"#)
+    }
+
+    private func generate(_ request: SimulatorRequest, model: String, method: String, vertex: Bool = false) -> SimulatedResponse {
+        guard request.method == .POST, method == "generateContent" || method == "streamGenerateContent" else {
+            return .json(.notFound, #"{"error":{"code":404,"message":"Requested entity was not found: \#(request.path)","status":"NOT_FOUND"}}"#)
+        }
+        return GeminiSimulation(request: request, model: model, streaming: method == "streamGenerateContent", configuration: configuration,
+                                state: state, vertex: vertex).answer(fault: request.fault, log: log)
     }
 
     // MARK: Writing
@@ -126,6 +163,14 @@ final class SimulatorHandler: ChannelInboundHandler {
         case .stream(let contentType, let pieces):
             let delay = Int64(request.headers.first(name: "x-simulator-chunk-delay-ms") ?? "") ?? configuration.chunkDelayMilliseconds
             stream(pieces, contentType: contentType, fault: request.fault, delay: delay, context: context)
+        case .body(let status, let contentType, let bytes):
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: contentType)
+            headers.add(name: "content-length", value: "\(bytes.count)")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: bytes)))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            answering = false
         }
     }
 

@@ -14,6 +14,11 @@ struct SimulateCommand: AsyncParsableCommand {
               POST /v1/chat/completions                                      (OpenAI)
               POST /openai/deployments/DEPLOYMENT/chat/completions?api-version=V  (Azure OpenAI)
               POST /v1beta/models/MODEL:generateContent | :streamGenerateContent  (Gemini, also /v1)
+              POST /v1/projects/P/locations/L/publishers/google/models/MODEL:generateContent  (Vertex AI)
+              /v1beta/tunedModels[/ID[/operations[/OP]]]   Gemini tuning (create, list, get, patch, delete)
+              /v1/files[/ID[/content]], /v1/fine_tuning/jobs[/ID[/cancel|events|checkpoints]]  OpenAI fine-tuning
+              POST /token                 Google's OAuth token endpoint (service-account JWTs, RS256)
+              GET  /_simulator/service-account   a key file for a service account the simulator trusts
               GET  /_simulator/requests   what each request carried (parts with byte counts and
                                           SHA-256, generation config, safety settings); DELETE clears
             Answers say what arrived, e.g. "received 2 part(s): text(12), image/jpeg(48213)";
@@ -25,7 +30,10 @@ struct SimulateCommand: AsyncParsableCommand {
             The model (or Azure deployment) "missing" answers 404.
 
             Keys: "Authorization: Bearer KEY" (OpenAI), "api-key: KEY" (Azure, the OpenAI key),
-            "x-goog-api-key: KEY" or ?key=KEY (Gemini).
+            "x-goog-api-key: KEY" or ?key=KEY (Gemini), "Authorization: Bearer TOKEN" with a token
+            from /token or --access-token (Gemini; Vertex AI takes tokens only).
+            Training takes --tuning-step-ms per step (header x-simulator-tuning-step-ms at creation);
+            an example whose output is "sim-fail-tuning" makes a Gemini run fail halfway.
 
             Example:
               inferwire simulate --port 9100
@@ -52,6 +60,15 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .customLong("chunk-delay-ms"), help: "Delay between stream events, in milliseconds.")
     var chunkDelay: Int64 = 0
 
+    @Option(name: .customLong("tuning-step-ms"), help: "How long one simulated training step takes, in milliseconds.")
+    var tuningStep: Int64 = 200
+
+    @Option(name: .customLong("access-token"), help: "An OAuth access token the Google routes accept as is (repeatable).")
+    var accessTokens: [String] = ["sim-access-token"]
+
+    @Option(name: .customLong("token-lifetime"), help: "Seconds the access tokens issued by /token last.")
+    var tokenLifetime = 3599
+
     @Option(help: "A fault for every request: \(SimulatedFault.allCases.map(\.rawValue).joined(separator: ", ")).")
     var fault: String?
 
@@ -64,7 +81,8 @@ struct SimulateCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = ProviderSimulator.Configuration(
             openAIKey: openaiKey, geminiKey: geminiKey, latencyMilliseconds: latency, chunkDelayMilliseconds: chunkDelay,
-            fault: fault.flatMap(SimulatedFault.init(rawValue:)))
+            fault: fault.flatMap(SimulatedFault.init(rawValue:)), tuningStepMilliseconds: tuningStep,
+            accessTokens: Set(accessTokens), tokenLifetimeSeconds: tokenLifetime)
         let simulator = try await ProviderSimulator.start(host: host, port: port, configuration: configuration)
         let output = StandardOutput()
         output.line("provider simulator on http://\(host):\(simulator.port) (OpenAI: /v1, Gemini: /v1beta)")
