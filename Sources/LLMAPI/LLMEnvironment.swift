@@ -59,7 +59,7 @@ public struct LLMEnvironment: Sendable {
         // No key: a server named by base_url (an OpenAI-compatible one) may need none; otherwise
         // the simulator stands in (its address and its key), or the model cannot load.
         var standIn: Simulator?
-        if key == nil, settings.baseURL == nil {
+        if key == nil, settings.baseURL == nil, !descriptor.hasCredentials(settings.providerConfig, environment) {
             guard let simulator, simulator.providers.contains(descriptor.id), settings.apiKeyEnv == nil else {
                 let names = settings.apiKeyEnv.map { [$0] } ?? descriptor.keyVariables(settings.providerConfig)
                 throw InferenceError(.unavailable, "no API key for \(descriptor.id): set \(names.joined(separator: " or "))")
@@ -69,7 +69,7 @@ public struct LLMEnvironment: Sendable {
         let connection = ProviderConnection(
             modelID: settings.modelID, baseURL: settings.baseURL, simulatorURL: standIn?.baseURL,
             apiKey: standIn.map { _ in Secret(descriptor.simulatorKey) } ?? key, config: settings.providerConfig,
-            engine: engine, retry: retry)
+            engine: engine, retry: retry, environment: environment)
         do {
             return (try descriptor.make(connection), standIn != nil)
         } catch {

@@ -131,9 +131,9 @@ final class SimulatorHandler: ChannelInboundHandler {
             if method.count == 2 { return generate(request, model: method[0], method: method[1]) }
         }
         // Vertex AI: /v1|v1beta1/projects/{p}/locations/{l}/publishers/google/models/{m}:method
-        if segments.count == 8, segments[0].hasPrefix("v1"), segments[1] == "projects", segments[3] == "locations",
-            segments[5] == "publishers", segments[6] == "google" {
-            let method = segments[7].split(separator: ":", maxSplits: 1).map(String.init)
+        if segments.count == 9, segments[0].hasPrefix("v1"), segments[1] == "projects", segments[3] == "locations",
+            segments[5] == "publishers", segments[6] == "google", segments[7] == "models" {
+            let method = segments[8].split(separator: ":", maxSplits: 1).map(String.init)
             if method.count == 2 { return generate(request, model: method[0], method: method[1], vertex: true) }
         }
         return .json(.notFound, #"{"error":{"code":404,"message":"Requested entity was not found: \#(path)","status":"NOT_FOUND"}}"#)

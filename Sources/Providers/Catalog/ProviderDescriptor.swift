@@ -16,6 +16,9 @@ public struct ProviderDescriptor: Sendable {
     /// at load by `checkConfig`.
     public var configKeys: Set<String>
     public var checkConfig: @Sendable (_ config: [String: JSONValue]) throws(ProviderError) -> Void
+    /// Whether the model has credentials other than an API key variable (Google's OAuth files
+    /// and tokens): then the simulator does not stand in for it.
+    public var hasCredentials: @Sendable (_ config: [String: JSONValue], _ environment: [String: String]) -> Bool
     /// Media types a message may carry inline, and how to say so in an error.
     public var media: MediaSupport
     /// The `llm_parameters` this provider understands and how they fill a request.
@@ -29,6 +32,7 @@ public struct ProviderDescriptor: Sendable {
         id: String, keyVariables: @escaping @Sendable ([String: JSONValue]) -> [String], defaultBaseURL: String,
         simulatorKey: String, configKeys: Set<String> = [],
         checkConfig: @escaping @Sendable ([String: JSONValue]) throws(ProviderError) -> Void = { _ in },
+        hasCredentials: @escaping @Sendable ([String: JSONValue], [String: String]) -> Bool = { _, _ in false },
         media: MediaSupport, parameters: ParameterVocabulary, systemMessages: SystemMessagePlacement,
         make: @escaping @Sendable (ProviderConnection) throws(ProviderError) -> any LLMProvider
     ) {
@@ -38,6 +42,7 @@ public struct ProviderDescriptor: Sendable {
         self.simulatorKey = simulatorKey
         self.configKeys = configKeys
         self.checkConfig = checkConfig
+        self.hasCredentials = hasCredentials
         self.media = media
         self.parameters = parameters
         self.systemMessages = systemMessages
@@ -57,11 +62,14 @@ public struct ProviderConnection: Sendable {
     public var config: [String: JSONValue]
     public var engine: CurlEngine
     public var retry: RetryPolicy
+    /// Where credentials variables are read (the process environment, or a test's).
+    public var environment: [String: String]
 
     public init(
         modelID: String, baseURL: String?, simulatorURL: String?, apiKey: Secret?, config: [String: JSONValue],
-        engine: CurlEngine, retry: RetryPolicy
+        engine: CurlEngine, retry: RetryPolicy, environment: [String: String] = [:]
     ) {
+        self.environment = environment
         self.modelID = modelID
         self.baseURL = baseURL
         self.simulatorURL = simulatorURL

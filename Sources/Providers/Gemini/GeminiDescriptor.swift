@@ -7,14 +7,57 @@ extension GeminiProvider {
         keyVariables: { _ in APIKeys.environmentNames["gemini"] ?? [] },
         defaultBaseURL: "https://generativelanguage.googleapis.com/v1beta",
         simulatorKey: "sim-gemini-key",
+        configKeys: ["vertex_project", "vertex_location", "credentials_file", "access_token_file", "user_project"],
+        checkConfig: { config throws(ProviderError) in
+            for key in ["vertex_project", "vertex_location", "credentials_file", "access_token_file", "user_project"] {
+                if let value = config[key], value.string?.isEmpty != false {
+                    throw ProviderError(.invalidArgument, "parameters.extra.config.\(key) must be a non-empty string")
+                }
+            }
+            if config["vertex_location"] != nil, config["vertex_project"] == nil {
+                throw ProviderError(.invalidArgument, "parameters.extra.config.vertex_location needs vertex_project (Vertex AI is selected by its project)")
+            }
+        },
+        hasCredentials: { config, environment in
+            config["credentials_file"] != nil || config["access_token_file"] != nil
+                || !(environment[GoogleAuthorization.credentialsVariable] ?? "").isEmpty
+                || !(environment[GoogleAuthorization.accessTokenVariable] ?? "").isEmpty
+        },
         media: MediaSupport(accepts: { GeminiFormat.inlineMIMETypes.contains($0) }, summary: "images, audio, video, PDF and text types"),
         parameters: ParameterVocabulary(normalize: normalize, apply: apply),
         systemMessages: .instruction,
-        make: { connection throws(ProviderError) in
-            GeminiProvider(
-                baseURL: connection.simulatorURL.map { $0 + "/v1beta" } ?? connection.baseURL ?? "https://generativelanguage.googleapis.com/v1beta",
-                apiKey: connection.apiKey, engine: connection.engine, retry: connection.retry)
-        })
+        make: make)
+
+    /// The simulator's stand-in OAuth token (it accepts this one without an exchange).
+    static let simulatorAccessToken = Secret("sim-access-token")
+
+    /// Vertex AI when `vertex_project` is set (OAuth only), else the Developer API: OAuth when the
+    /// settings name a credentials or token file, or when no API key is set and the environment
+    /// has `GOOGLE_APPLICATION_CREDENTIALS` / `GOOGLE_OAUTH_ACCESS_TOKEN`; else the API key.
+    @Sendable static func make(_ connection: ProviderConnection) throws(ProviderError) -> any LLMProvider {
+        let config = connection.config
+        if let project = config["vertex_project"]?.string {
+            let location = config["vertex_location"]?.string ?? "us-central1"
+            if let simulator = connection.simulatorURL {
+                return GeminiProvider(endpoint: .vertex(root: simulator, project: project, location: location),
+                                      authorization: GoogleAuthorization(.accessToken(simulatorAccessToken)), engine: connection.engine, retry: connection.retry)
+            }
+            guard let oauth = try GoogleAuthorization.oauth(config: config, environment: connection.environment,
+                                                            scopes: GoogleTokenSource.cloudPlatformScopes, engine: connection.engine) else {
+                throw ProviderError(.unauthenticated, "Vertex AI takes OAuth only: set config.credentials_file or config.access_token_file, or \(GoogleAuthorization.credentialsVariable)")
+            }
+            let root = connection.baseURL ?? Endpoint.vertexRoot(location: location)
+            return GeminiProvider(endpoint: .vertex(root: root, project: project, location: location), authorization: oauth, engine: connection.engine, retry: connection.retry)
+        }
+        let baseURL = connection.simulatorURL.map { $0 + "/v1beta" } ?? connection.baseURL ?? "https://generativelanguage.googleapis.com/v1beta"
+        let explicit = config["credentials_file"] != nil || config["access_token_file"] != nil
+        if connection.simulatorURL == nil, explicit || connection.apiKey == nil,
+            let oauth = try GoogleAuthorization.oauth(config: config, environment: connection.environment,
+                                                      scopes: GoogleTokenSource.tuningScopes, engine: connection.engine) {
+            return GeminiProvider(endpoint: .developer(baseURL: baseURL), authorization: oauth, engine: connection.engine, retry: connection.retry)
+        }
+        return GeminiProvider(baseURL: baseURL, apiKey: connection.apiKey, engine: connection.engine, retry: connection.retry)
+    }
 
     static let parameterKeys: Set<String> = ["generation_config", "safety_settings", "system_instruction", "tools", "tool_config"]
     static let generationConfigFields: Set<String> = [

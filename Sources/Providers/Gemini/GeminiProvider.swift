@@ -1,29 +1,53 @@
-/// Gemini's Developer API (`generativelanguage.googleapis.com`, `x-goog-api-key`) over the
-/// shared HTTP engine: `models/{m}:generateContent` and `:streamGenerateContent?alt=sse`.
+/// Gemini over the shared HTTP engine: the Developer API (`generativelanguage.googleapis.com`,
+/// an API key or OAuth) or Vertex AI (`{location}-aiplatform.googleapis.com/v1/projects/{p}/
+/// locations/{l}/publishers/google/models/{m}`, OAuth only); `:generateContent` and
+/// `:streamGenerateContent?alt=sse` on either.
 public struct GeminiProvider: LLMProvider {
-    public let baseURL: String
-    let apiKey: Secret?
+    public enum Endpoint: Sendable, Equatable {
+        /// The Developer API's versioned root, e.g. `https://generativelanguage.googleapis.com/v1beta`.
+        case developer(baseURL: String)
+        /// Vertex AI; `root` is the scheme and host (`https://us-central1-aiplatform.googleapis.com`).
+        case vertex(root: String, project: String, location: String)
+
+        /// Google's host for a Vertex location (`global` has no regional prefix).
+        public static func vertexRoot(location: String) -> String {
+            location == "global" ? "https://aiplatform.googleapis.com" : "https://\(location)-aiplatform.googleapis.com"
+        }
+    }
+
+    public let endpoint: Endpoint
+    let authorization: GoogleAuthorization
     let engine: CurlEngine
     let retry: RetryPolicy
     /// Sent with every request (gateway or tracing headers; the simulator's fault switches).
     public var extraHeaders: [(name: String, value: String)] = []
 
     public init(baseURL: String = "https://generativelanguage.googleapis.com/v1beta", apiKey: Secret?, engine: CurlEngine, retry: RetryPolicy = RetryPolicy()) {
-        self.baseURL = baseURL
-        self.apiKey = apiKey
+        self.init(endpoint: .developer(baseURL: baseURL), authorization: GoogleAuthorization(apiKey.map { .apiKey($0) } ?? .none), engine: engine, retry: retry)
+    }
+
+    public init(endpoint: Endpoint, authorization: GoogleAuthorization, engine: CurlEngine, retry: RetryPolicy = RetryPolicy()) {
+        self.endpoint = endpoint
+        self.authorization = authorization
         self.engine = engine
         self.retry = retry
     }
 
     func url(model: String, stream: Bool) -> String {
-        let name = model.hasPrefix("models/") || model.hasPrefix("tunedModels/") ? model : "models/\(model)"
-        return baseURL.trimmingSuffix("/") + "/\(name)" + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent")
+        let method = stream ? ":streamGenerateContent?alt=sse" : ":generateContent"
+        switch endpoint {
+        case .developer(let baseURL):
+            let name = model.hasPrefix("models/") || model.hasPrefix("tunedModels/") ? model : "models/\(model)"
+            return baseURL.trimmingSuffix("/") + "/\(name)" + method
+        case .vertex(let root, let project, let location):
+            let name = model.hasPrefix("models/") ? String(model.dropFirst("models/".count)) : model
+            return root.trimmingSuffix("/") + "/v1/projects/\(project)/locations/\(location)/publishers/google/models/\(name)" + method
+        }
     }
 
     /// Sends until a 200 arrives (UpstreamCall: retries, deadline, Google's error bodies).
     func send(_ body: [UInt8], url: String, deadline: ContinuousClock.Instant?) async throws -> HTTPResponse {
-        var headers: [(name: String, value: String)] = [("content-type", "application/json")]
-        if let apiKey { headers.append(("x-goog-api-key", apiKey.reveal())) }
+        let headers: [(name: String, value: String)] = [("content-type", "application/json")] + (try await authorization.headers())
         let request = HTTPRequest(method: "POST", url: url, headers: headers + extraHeaders, body: body)
         return try await UpstreamCall.send(
             request, provider: "Gemini", engine: engine, retry: retry, deadline: deadline, errorFromBody: GeminiFormat.error)
