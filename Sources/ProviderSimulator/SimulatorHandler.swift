@@ -104,7 +104,8 @@ final class SimulatorHandler: ChannelInboundHandler {
             guard request.method == .POST else { return .json(.methodNotAllowed, #"{"error":"invalid_request"}"#) }
             return GoogleOAuthSimulation(request: request, state: state, configuration: configuration).answer()
         }
-        if segments.count >= 2, segments[0] == "v1", segments[1] == "files" || segments[1] == "fine_tuning" {
+        if segments.count >= 2, segments[0] == "v1", segments[1] == "files" || segments[1] == "fine_tuning"
+            || (segments[1] == "models" && request.method == .DELETE) {
             return OpenAIFineTuningSimulation(request: request, state: state, configuration: configuration).answer(Array(segments.dropFirst()))
         }
         if segments.count >= 2, segments[0] == "v1" || segments[0] == "v1beta", segments[1].hasPrefix("tunedModels") {

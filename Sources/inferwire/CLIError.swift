@@ -1,6 +1,7 @@
 import ArgumentParser
 import InferWireCore
 import InferWireProtocol
+import Providers
 
 /// A failure the CLI reports as "error: CODE: message" and turns into an exit code.
 struct CLIError: Error, CustomStringConvertible {
@@ -32,6 +33,11 @@ struct CLIError: Error, CustomStringConvertible {
             CLIError(code: error.code.description, message: error.message, exitCode: connectionExit)
         case let error as InferenceError:
             CLIError(code: error.code.description, message: error.message, exitCode: serverErrorExit)
+        // Upstream providers (the tune commands): unreachable is a connection failure.
+        case let error as ProviderError:
+            CLIError(code: error.code.rawValue, message: error.message, exitCode: error.code == .unavailable ? connectionExit : serverErrorExit)
+        case let error as TuningDataset.Invalid:
+            CLIError.usage(error.description)
         default:
             CLIError.unavailable("connection to the server failed: \(error)")
         }

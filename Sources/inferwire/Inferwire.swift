@@ -22,6 +22,6 @@ struct Inferwire: AsyncParsableCommand {
             argument or unreadable input file. Errors are printed to standard
             error as "error: CODE: message".
             """,
-        subcommands: [ServeCommand.self, HealthCommand.self, ModelsCommand.self, InferCommand.self, ChatCommand.self, LoadCommand.self, SimulateCommand.self]
+        subcommands: [ServeCommand.self, HealthCommand.self, ModelsCommand.self, InferCommand.self, ChatCommand.self, LoadCommand.self, TuneCommand.self, SimulateCommand.self]
     )
 }

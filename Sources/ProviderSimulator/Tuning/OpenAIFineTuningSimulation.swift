@@ -28,6 +28,11 @@ struct OpenAIFineTuningSimulation {
             return state.deleteFile(path[1]) ? .json(.ok, JSONText.encode(["id": path[1], "object": "file", "deleted": true])) : fileNotFound(path[1])
         case (.GET, 3, "files") where path[2] == "content":
             return state.file(path[1]).map { .body(.ok, contentType: "application/octet-stream", $0.content) } ?? fileNotFound(path[1])
+        case (.DELETE, 2, "models"):
+            // Fine-tuned models of this simulator's finished jobs can be deleted.
+            let owned = state.jobs().contains { Self.status($0, at: Date()) == "succeeded" && Self.modelName($0) == path[1] }
+            guard owned else { return ProviderErrorBody.openAI(.notFound, "The model '\(path[1])' does not exist", code: "model_not_found") }
+            return .json(.ok, JSONText.encode(["id": path[1], "object": "model", "deleted": true]))
         case (_, _, "fine_tuning") where path.count >= 2 && path[1] == "jobs":
             return jobs(Array(path.dropFirst(2)))
         default:

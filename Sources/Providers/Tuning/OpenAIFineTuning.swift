@@ -77,12 +77,28 @@ public struct OpenAIFineTuning: Sendable {
                 let data = event["data"] as? [String: Any] ?? [:]
                 return TuningEvent(id: event["id"] as? String ?? "", createdAt: TuningHTTP.integer(event["created_at"]) ?? 0,
                                    level: event["level"] as? String ?? "info", message: event["message"] as? String ?? "",
-                                   step: TuningHTTP.integer(data["step"]), loss: TuningHTTP.double(data["train_loss"]))
+                                   step: TuningHTTP.integer(data["step"]), totalSteps: TuningHTTP.integer(data["total_steps"]),
+                                   loss: TuningHTTP.double(data["train_loss"]))
             }
             events += page
             after = (object["has_more"] as? Bool ?? false) ? page.last?.id : nil
         } while after != nil
         return events.reversed()
+    }
+
+    /// The job with its progress filled in from the metrics events (steps, loss per step).
+    public func progress(_ id: String) async throws -> TuningJob {
+        var job = try await get(id)
+        let metrics = try await events(id).filter { $0.step != nil && $0.loss != nil }
+        job.losses = metrics.map { LossPoint(step: $0.step!, epoch: nil, loss: $0.loss!) }
+        job.completedSteps = metrics.last?.step ?? (job.state == .succeeded ? job.completedSteps : 0)
+        job.totalSteps = metrics.last?.totalSteps
+        return job
+    }
+
+    /// Deletes a fine-tuned model (`ft:…`); the job stays listed.
+    public func deleteModel(_ model: String) async throws {
+        _ = try await http.object(request("DELETE", "models/\(GoogleTokenSource.formEncoded(model))"))
     }
 
     public func checkpoints(_ id: String) async throws -> [TuningCheckpoint] {

@@ -107,6 +107,7 @@ public struct TuningEvent: Sendable, Equatable, Codable {
     public var level: String
     public var message: String
     public var step: Int?
+    public var totalSteps: Int?
     public var loss: Double?
 }
 
