@@ -298,7 +298,8 @@ let package = Package(
             name: "InferwireCLITests",
             dependencies: [
                 "inferwire", "InferWireCore", "InferenceService", "LLMAPI", "InferWireClient", "InferWireLoad", "InferWireProtocol", "ProtoWire", "Providers", "V2JSON",
-                "TestSupport",
+                "TestSupport", "ProviderSimulator",
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -135,7 +135,8 @@ final class BinaryProcess {
     let stdoutURL: URL
     let stderrURL: URL
 
-    init(_ binary: URL, _ arguments: [String], stdin: Data? = nil) throws {
+    /// `environment` is laid over the test's own, after the provider keys were taken out.
+    init(_ binary: URL, _ arguments: [String], stdin: Data? = nil, environment overlay: [String: String] = [:]) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("inferwire-proc-\(UUID().uuidString)")
         stdoutURL = base.appendingPathExtension("out")
         stderrURL = base.appendingPathExtension("err")
@@ -147,6 +148,9 @@ final class BinaryProcess {
         environment["MLSERVER_GRPC_PORT"] = "0"
         // Tests never reach a real provider, whatever keys the machine has.
         for names in APIKeys.environmentNames.values { for name in names { environment.removeValue(forKey: name) } }
+        environment.removeValue(forKey: GoogleAuthorization.credentialsVariable)
+        environment.removeValue(forKey: GoogleAuthorization.accessTokenVariable)
+        environment.merge(overlay) { $1 }
         var input: String?
         if let stdin {
             let file = base.appendingPathExtension("in")
@@ -174,8 +178,10 @@ final class BinaryProcess {
 }
 
 /// Runs the binary to completion (at most `timeout`).
-func runBinary(_ binary: URL, _ arguments: [String], stdin: Data? = nil, timeout: Duration = .seconds(30)) async throws -> (status: Int32, stdout: Data, stderr: String) {
-    let running = try BinaryProcess(binary, arguments, stdin: stdin)
+func runBinary(
+    _ binary: URL, _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], timeout: Duration = .seconds(30)
+) async throws -> (status: Int32, stdout: Data, stderr: String) {
+    let running = try BinaryProcess(binary, arguments, stdin: stdin, environment: environment)
     guard try await running.waitForExit(timeout: timeout) else {
         Issue.record("inferwire \(arguments) still running after \(timeout)")
         return (-1, running.stdout, running.stderr)

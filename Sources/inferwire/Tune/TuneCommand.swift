@@ -183,7 +183,7 @@ struct TuneCommand: AsyncParsableCommand {
                 var stale = false
                 if !offline, !job.state.isFinal {
                     let target = TuneEndpoint(provider: job.provider, baseURL: record.baseURL, userProject: nil, environment: ProcessInfo.processInfo.environment)
-                    if let fresh = try? await target.poll(job, engine: engine) {
+                    if let fresh = try? await target.client(engine).poll(job) {
                         try records.update(fresh)
                         job = try records.record(job.id)?.job ?? fresh
                     } else {
@@ -219,7 +219,7 @@ struct TuneCommand: AsyncParsableCommand {
             let (record, target) = try TuneLookup.find(id, records: records, endpoint: endpoint)
             let engine = CurlEngine()
             defer { engine.shutdown() }
-            let job = try await target.poll(record?.job ?? TuneLookup.placeholder(id, provider: target.provider), engine: engine)
+            let job = try await target.client(engine).poll(record?.job ?? TuneLookup.placeholder(id, provider: target.provider))
             if record != nil { try records.update(job) }
             let shown = try records.record(id)?.job ?? job
             if options.json {
@@ -286,8 +286,8 @@ struct TuneCommand: AsyncParsableCommand {
             case .gemini:
                 try await target.gemini(engine).delete(id)
             case .openai:
-                let job = try await target.openAI(engine).get(id)
-                if let model = job.resultModel { try await target.openAI(engine).deleteModel(model) }
+                let client = try target.openAI(engine)
+                if let model = try await client.get(id).resultModel { try await client.deleteModel(model) }
             }
             try records.delete(id)
             output.line(options.json ? "{\"id\":\"\(id)\",\"deleted\":true}" : "deleted \(id)" + (record?.modelFolder.map { " (its model folder \($0) is left in place)" } ?? ""))

@@ -42,15 +42,28 @@ struct TuneEndpoint {
         return OpenAIFineTuning(baseURL: baseURL ?? "https://api.openai.com/v1", apiKey: key, engine: engine)
     }
 
-    /// The job as it stands now: Gemini's operation (or model), OpenAI's job with its metrics.
-    func poll(_ job: TuningJob, engine: CurlEngine) async throws -> TuningJob {
+    /// One client for a command's whole run, so its OAuth token is exchanged once and reused.
+    func client(_ engine: CurlEngine) throws -> TuneClient {
         switch provider {
-        case .gemini:
-            let client = try gemini(engine)
+        case .gemini: .gemini(try gemini(engine))
+        case .openai: .openai(try openAI(engine))
+        }
+    }
+}
+
+/// The provider's tuning client.
+enum TuneClient {
+    case gemini(GeminiTuning)
+    case openai(OpenAIFineTuning)
+
+    /// The job as it stands now: Gemini's operation (or model), OpenAI's job with its metrics.
+    func poll(_ job: TuningJob) async throws -> TuningJob {
+        switch self {
+        case .gemini(let client):
             if let operation = job.operation { return try await client.operation(operation) }
             return try await client.get(job.id)
-        case .openai:
-            return try await openAI(engine).progress(job.id)
+        case .openai(let client):
+            return try await client.progress(job.id)
         }
     }
 }

@@ -21,9 +21,10 @@ struct TuneWatcher {
         let interactive = !json && output is StandardOutput && isatty(STDOUT_FILENO) == 1
         var lastLine = ""
         var failures = 0
+        let client = try endpoint.client(engine)
         while true {
             do {
-                try records.update(try await endpoint.poll(record.job, engine: engine))
+                try records.update(try await client.poll(record.job))
                 failures = 0
             } catch let error as ProviderError where error.code == .unavailable && failures < tolerance {
                 failures += 1
