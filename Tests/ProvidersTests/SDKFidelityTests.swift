@@ -36,4 +36,18 @@ struct SDKFidelityTests {
         #expect(report["checks"] as? Int == 11, "\(report)")
         #expect((report["failed"] as? [Any])?.isEmpty == true, "\(report)")
     }
+
+    @Test("openai's files and fine_tuning, google-genai's tunings and Vertex AI, google-auth's service-account exchange: the simulator's tuning routes")
+    func tuningSDKs() async throws {
+        let simulator = try await ProviderSimulator.start(configuration: ProviderSimulator.Configuration(tuningStepMilliseconds: 5))
+        let result = try await ChildProcess.run(
+            try Self.python(), [Self.packageRoot.appendingPathComponent("Tests/SDKFidelity/check_tuning_sdks.py").path, "http://127.0.0.1:\(simulator.port)"])
+        let log = String(decoding: result.stdout + result.stderr, as: UTF8.self)
+        await simulator.close()
+        #expect(result.status == 0, "SDK checks failed:\n\(log)")
+        let summary = log.split(separator: "\n").last.map(String.init) ?? ""
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any], "no summary in:\n\(log)")
+        #expect(report["checks"] as? Int == 12, "\(report)")
+        #expect((report["failed"] as? [Any])?.isEmpty == true, "\(report)")
+    }
 }
