@@ -45,7 +45,7 @@ struct SDKFidelityTests {
         let log = String(decoding: result.stdout + result.stderr, as: UTF8.self)
         await simulator.close()
         #expect(result.status == 0, "SDK checks failed:\n\(log)")
-        let summary = log.split(separator: "\n").last.map(String.init) ?? ""
+        let summary = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
         let report = try #require(try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any], "no summary in:\n\(log)")
         #expect(report["checks"] as? Int == 12, "\(report)")
         #expect((report["failed"] as? [Any])?.isEmpty == true, "\(report)")
