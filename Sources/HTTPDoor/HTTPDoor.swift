@@ -15,13 +15,15 @@ public struct HTTPDoor: Service {
     /// `onRunning` receives the bound port (the real one when 0 was asked for).
     public init(
         dataPlane: DataPlane, settings: HTTPDoorSettings, metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "inferwire.http"),
-        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, relays: [RelayRoute] = [],
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         let router = Router()
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: JSONErrorMiddleware())
         V2Routes(dataPlane: dataPlane, maxBodyBytes: settings.maxBodyBytes).register(on: router)
         OpenAIRoutes(dataPlane: dataPlane, maxBodyBytes: settings.maxBodyBytes).register(on: router)
+        RelayRoutes(routes: relays, dataPlane: dataPlane, maxBodyBytes: settings.maxBodyBytes).register(on: router)
         application = Application(
             router: router,
             server: .http1OnEventLoops(

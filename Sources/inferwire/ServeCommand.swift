@@ -172,7 +172,8 @@ struct ServeService: Service {
             settings: HTTPDoorSettings(
                 host: settings.host, port: settings.httpPort, maxBodyBytes: settings.httpMaxBodyBytes,
                 idleTimeout: .milliseconds(Int64(settings.httpIdleTimeoutSeconds * 1000))),
-            metrics: server.metrics, logger: Logger(label: "inferwire.http")) { port in sink.line("http on \(settings.host):\(port)") }
+            metrics: server.metrics, logger: Logger(label: "inferwire.http"),
+            relays: try TuningGateway.routes(providers: providers, environment: environment)) { port in sink.line("http on \(settings.host):\(port)") }
         let grpc = settings.grpcPort < 0 ? nil : GRPCDoor(
             dataPlane: server.dataPlane,
             settings: .init(host: settings.host, port: settings.grpcPort, maxMessageBytes: Int(settings.maxFrameSize))) { port in

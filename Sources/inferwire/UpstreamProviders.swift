@@ -10,7 +10,7 @@ struct UpstreamProviders {
 
     static func start(environment: [String: String], simulator wanted: Bool, output: CommandOutput) async throws -> UpstreamProviders {
         var llm = LLMEnvironment(engine: CurlEngine(), environment: environment)
-        let missing = llm.catalog.all.filter { !llm.hasKey(for: $0) }
+        let missing = llm.catalog.all.filter { !llm.hasKey(for: $0) && !$0.hasCredentials([:], environment) }
         guard wanted, !missing.isEmpty else { return UpstreamProviders(llm: llm, simulator: nil) }
         let simulator = try await ProviderSimulator.start(host: "127.0.0.1", port: 0)
         llm.simulator = .init(baseURL: "http://127.0.0.1:\(simulator.port)", providers: Set(missing.map(\.id)))

@@ -152,4 +152,40 @@ struct TuneCommandTests {
         await slow.close()
         await session.simulator.close()
     }
+
+    @Test("serve's gateway: openai and google-genai tune through InferWire's HTTP door with its bearer token; the keys stay in the server")
+    func gateway() async throws {
+        guard let binary = inferwireBinary() else {
+            Issue.record("the inferwire executable was not found next to the test bundle; run `swift build` first")
+            return
+        }
+        let repository = try EchoServer.makeRepository()
+        defer { try? FileManager.default.removeItem(at: repository) }
+        let port = try await freePort(), http = try await freePort()
+        // No provider keys: the gateway relays to the bundled simulator, which holds them.
+        let serve = try BinaryProcess(binary, ["serve", "--repository", repository.path, "--host", "127.0.0.1", "--port", "\(port)", "--http-port", "\(http)"],
+                                      environment: ["INFERWIRE_AUTH_TOKEN": "gateway-token"])
+        defer { kill(serve.process.processIdentifier, SIGKILL) }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, serve.process.isRunning, !String(decoding: serve.stdout, as: UTF8.self).contains("http on") {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        // Without the token, the gateway refuses before anything reaches a provider.
+        var anonymous = URLRequest(url: URL(string: "http://127.0.0.1:\(http)/v1/fine_tuning/jobs")!)
+        anonymous.setValue("Bearer sim-openai-key", forHTTPHeaderField: "authorization")
+        let (_, refused) = try await URLSession.shared.data(for: anonymous)
+        #expect((refused as? HTTPURLResponse)?.statusCode == 401)
+
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let report = try await PythonChecks.run(packageRoot: packageRoot, script: "Tests/SDKFidelity/check_tuning_sdks.py", ["http://127.0.0.1:\(http)", "--gateway"])
+        #expect(report.status == 0, "\(report.log)\nserve: \(serve.stderr)")
+        #expect(report.checks == 10, "\(report.log)")
+        #expect(report.failed == [], "\(report.log)")
+        // Neither the server's token nor the provider keys it holds reach its logs or the client's output.
+        let printed = String(decoding: serve.stdout, as: UTF8.self) + serve.stderr
+        for secret in ["gateway-token", "sim-openai-key", "sim-gemini-key", "sim-access-token"] {
+            #expect(!printed.contains(secret), "serve printed \(secret)")
+        }
+        #expect(!report.log.contains("sim-openai-key") && !report.log.contains("sim-gemini-key"))
+    }
 }
