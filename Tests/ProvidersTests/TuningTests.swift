@@ -243,6 +243,26 @@ struct GoogleOAuthTests {
         await simulator.close()
     }
 
+    @Test("a gcloud user file (authorized_user): its refresh token is exchanged; a revoked one is refused without echoing it")
+    func authorizedUser() async throws {
+        let simulator = try await ProviderSimulator.start()
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        func tokens(_ refreshToken: String) throws -> GoogleTokenSource {
+            let file = #"{"type": "authorized_user", "client_id": "sim-client-id", "client_secret": "sim-client-secret", "refresh_token": "\#(refreshToken)", "token_uri": "http://127.0.0.1:\#(simulator.port)/token", "quota_project_id": "q"}"#
+            return GoogleTokenSource(credentials: try GoogleCredentialFile.parse(Data(file.utf8), source: "adc.json"), scopes: GoogleTokenSource.tuningScopes, engine: engine)
+        }
+        let good = try tokens("sim-refresh-token")
+        #expect(good.projectID == "q")
+        let tuning = GeminiTuning(baseURL: "http://127.0.0.1:\(simulator.port)/v1beta", authorization: GoogleAuthorization(.tokens(good)), engine: engine)
+        _ = try await tuning.list()
+        #expect(simulator.tokensIssued == 1)
+        await #expect { try await tokens("revoked-refresh-token").token() } throws: { error in
+            "\(error)".contains("invalid_grant") && !"\(error)".contains("revoked-refresh-token")
+        }
+        await simulator.close()
+    }
+
     @Test("an untrusted key is refused as unauthenticated, and the error names neither key nor token")
     func untrustedKey() async throws {
         let simulator = try await ProviderSimulator.start()

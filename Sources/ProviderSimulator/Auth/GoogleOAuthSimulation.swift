@@ -3,10 +3,12 @@ import Foundation
 import NIOHTTP1
 import _CryptoExtras
 
-/// Google's OAuth 2.0 token endpoint for service accounts (`POST /token`, RFC 7523's JWT bearer
-/// grant): the assertion must be an RS256 JWT signed by a trusted account's key, addressed to
-/// this endpoint, unexpired and valid for at most an hour, with a scope. Answers an access token
-/// the Gemini and Vertex routes then accept until it expires.
+/// Google's OAuth 2.0 token endpoint (`POST /token`): service accounts (RFC 7523's JWT bearer
+/// grant: an RS256 JWT signed by a trusted account's key, addressed to this endpoint, unexpired,
+/// valid for at most an hour, with a scope) and users' refresh tokens as `gcloud auth
+/// application-default login` stores them (`refresh_token` grant; the simulator's user is
+/// `sim-client-id` / `sim-client-secret` / `sim-refresh-token`). Answers an access token the
+/// Gemini and Vertex routes then accept until it expires.
 struct GoogleOAuthSimulation {
     let request: SimulatorRequest
     let state: SimulatorState
@@ -14,6 +16,7 @@ struct GoogleOAuthSimulation {
 
     func answer() -> SimulatedResponse {
         let form = Self.formFields(String(decoding: request.body, as: UTF8.self))
+        if form["grant_type"] == "refresh_token" { return refresh(form) }
         guard form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer" else {
             return refusal("unsupported_grant_type", "Invalid grant_type: \(form["grant_type"] ?? "")")
         }
@@ -48,6 +51,21 @@ struct GoogleOAuthSimulation {
         let lifetime = configuration.tokenLifetimeSeconds
         let token = state.issueToken(lifetime: TimeInterval(lifetime))
         return .json(.ok, JSONText.encode(["access_token": token, "expires_in": lifetime, "token_type": "Bearer"]))
+    }
+
+    static let userClient = (id: "sim-client-id", secret: "sim-client-secret", refreshToken: "sim-refresh-token")
+
+    private func refresh(_ form: [String: String]) -> SimulatedResponse {
+        guard form["client_id"] == Self.userClient.id, form["client_secret"] == Self.userClient.secret else {
+            return .json(.unauthorized, JSONText.encode(["error": "invalid_client", "error_description": "Unauthorized"]))
+        }
+        guard form["refresh_token"] == Self.userClient.refreshToken else {
+            return refusal("invalid_grant", "Token has been expired or revoked.")
+        }
+        let lifetime = configuration.tokenLifetimeSeconds
+        let token = state.issueToken(lifetime: TimeInterval(lifetime))
+        return .json(.ok, JSONText.encode(["access_token": token, "expires_in": lifetime, "token_type": "Bearer",
+                                           "scope": "https://www.googleapis.com/auth/cloud-platform https://www.googleapis.com/auth/generative-language.tuning"]))
     }
 
     private func trustedKey(for issuer: String) -> _RSA.Signing.PublicKey? {
