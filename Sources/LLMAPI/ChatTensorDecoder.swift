@@ -96,6 +96,11 @@ enum ChatTensorDecoder {
             guard provider.media.accepts(type) else {
                 throw invalid("\(place): \(provider.id) does not accept \(type) (\(provider.media.summary))")
             }
+            // A reference instead of the bytes (Gemini's file_data, e.g. a gs:// video on Vertex AI).
+            if let uri = Self.fileURI(element) {
+                parts.append(.fileURI(uri, mimeType: type))
+                continue
+            }
             var bytes: ByteBuffer
             switch element {
             case .bytes(let buffer): bytes = buffer  // a slice of the request's frame: no copy
@@ -117,6 +122,22 @@ enum ChatTensorDecoder {
             throw invalid("message \(index): a system message holds text only")
         }
         return ChatMessage(role: chatRole, parts: parts)
+    }
+
+    /// A content element that is a `gs://`, `https://` or `http://` URI (no spaces, at most 2 KiB):
+    /// sent as a file reference, not as data. Media bytes never start like this.
+    private static func fileURI(_ element: Element) -> String? {
+        let text: String
+        switch element {
+        case .text(let value): text = value
+        case .bytes(let buffer):
+            guard buffer.readableBytes <= 2048, let value = buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes) else { return nil }
+            text = value
+        }
+        guard text.count <= 2048, ["gs://", "https://", "http://"].contains(where: text.hasPrefix),
+            !text.contains(where: { $0.isWhitespace })
+        else { return nil }
+        return text
     }
 
     /// A JSON list whose items are strings (numbers are taken as their text).

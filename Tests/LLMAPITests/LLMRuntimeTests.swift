@@ -54,6 +54,33 @@ struct LLMRuntimeTests {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
+    @Test("Vertex AI (seed 001): project/location path with OAuth, a gs:// video as file_data with video_metadata, safety with a method")
+    func vertexFileData() async throws {
+        let settings = #"{"name": "vertex", "implementation": "mlserver_llm_api.LLMRuntime", "parameters": {"extra": {"provider_id": "gemini", "config": {"model_id": "gemini-1.5-pro", "vertex_project": "my-proj", "vertex_location": "us-central1", "llm_parameters": {"video_metadata": {"start_offset": "1s", "endOffset": "5s"}, "safety_settings": [{"category": "HARASSMENT", "threshold": "BLOCK_ONLY_HIGH", "method": "SEVERITY"}]}}}}}"#
+        try await Self.withServer(["vertex": ["model-settings.json": settings]]) { client, simulator, _ in
+            let response = try await client.infer(Tensors.chat("vertex", [
+                Tensors.text("role", ["user"]),
+                Tensors.text("content", ["gs://cloud-samples-data/video/animals.mp4", "What is in the video?"], shape: [1, 2]),
+                Tensors.text("type", ["video/mp4", "text"], shape: [1, 2]),
+            ]))
+            #expect(try Tensors.strings(response, "content") == ["received 2 part(s): file, text(21)"])
+            let upstream = try #require(simulator.log.requests.last)
+            #expect(upstream.path == "/v1/projects/my-proj/locations/us-central1/publishers/google/models/gemini-1.5-pro:generateContent")
+            #expect(upstream.parts[0].kind == "file" && upstream.parts[0].mimeType == "video/mp4")
+            #expect(upstream.parts[0].text == "gs://cloud-samples-data/video/animals.mp4")
+            #expect(upstream.parts[0].videoMetadata == #"{"endOffset":"5s","startOffset":"1s"}"#)
+            #expect(upstream.safetySettings == ["HARM_CATEGORY_HARASSMENT": "BLOCK_ONLY_HIGH"])
+            #expect(upstream.safetyMethods == ["HARM_CATEGORY_HARASSMENT": "SEVERITY"])
+        }
+        // The Developer API has no safety method: Google's own refusal, as the simulator gives it.
+        let developer = #"{"name": "dev", "implementation": "mlserver_llm_api.LLMRuntime", "parameters": {"extra": {"provider_id": "gemini", "config": {"model_id": "gemini-1.5-pro", "llm_parameters": {"safety_settings": {"HARASSMENT": {"threshold": "BLOCK_ONLY_HIGH", "method": "SEVERITY"}}}}}}}"#
+        try await Self.withServer(["dev": ["model-settings.json": developer]]) { client, _, _ in
+            await #expect { try await client.infer(Tensors.chat("dev", [Tensors.text("role", ["user"]), Tensors.text("content", ["hi"]), Tensors.text("type", ["text"])])) } throws: { error in
+                "\(error)".contains("Unknown name \"method\"")
+            }
+        }
+    }
+
     @Test("seed: one Gemini message; model llm_parameters reach Gemini with full safety names; outputs as Seldon's")
     func geminiSingleMessage() async throws {
         try await Self.withServer(["gemini": ["model-settings.json": Self.geminiSeed]]) { client, simulator, _ in

@@ -59,7 +59,7 @@ extension GeminiProvider {
         return GeminiProvider(baseURL: baseURL, apiKey: connection.apiKey, engine: connection.engine, retry: connection.retry)
     }
 
-    static let parameterKeys: Set<String> = ["generation_config", "safety_settings", "system_instruction", "tools", "tool_config"]
+    static let parameterKeys: Set<String> = ["generation_config", "safety_settings", "system_instruction", "tools", "tool_config", "video_metadata"]
     static let generationConfigFields: Set<String> = [
         "temperature", "top_p", "top_k", "candidate_count", "max_output_tokens", "stop_sequences", "presence_penalty",
         "frequency_penalty", "seed", "response_mime_type", "response_schema", "response_json_schema", "response_logprobs",
@@ -88,7 +88,21 @@ extension GeminiProvider {
         }
         if object["safety_settings"] != nil {
             let settings = try safetySettings(object["safety_settings"], place: "\(place).safety_settings")
-            normalized["safety_settings"] = .object(Dictionary(settings.map { ($0.category, JSONValue.string($0.threshold)) }, uniquingKeysWith: { $1 }))
+            normalized["safety_settings"] = .object(Dictionary(settings.map { setting in
+                (setting.category, setting.method.map { JSONValue.object(["threshold": .string(setting.threshold), "method": .string($0)]) } ?? .string(setting.threshold))
+            }, uniquingKeysWith: { $1 }))
+        }
+        if let metadata = object["video_metadata"] {
+            guard let fields = metadata.object else { throw ProviderError(.invalidArgument, "\(place).video_metadata must be an object (start_offset, end_offset, fps)") }
+            var renamed: [String: JSONValue] = [:]
+            for key in fields.keys.sorted() {
+                let name = snakeCase(key)
+                guard ["start_offset", "end_offset", "fps"].contains(name) else {
+                    throw ProviderError(.invalidArgument, "\(place).video_metadata.\(key) is not a VideoMetadata field (start_offset, end_offset, fps)")
+                }
+                renamed[GeminiFormat.camelCase(name)] = fields[key]
+            }
+            normalized["video_metadata"] = .object(renamed)
         }
         return normalized
     }
@@ -101,29 +115,33 @@ extension GeminiProvider {
         if let system = object["system_instruction"] { request.systemInstruction = ParameterVocabulary.text(of: system) }
         if let tools = object["tools"] { request.requestFields["tools"] = tools.jsonText }
         if let config = object["tool_config"] { request.requestFields["toolConfig"] = config.jsonText }
+        if let metadata = object["video_metadata"] { request.videoMetadata = metadata.jsonText }
     }
 
     static func safetySettings(_ value: JSONValue?, place: String) throws(ProviderError) -> [SafetySetting] {
-        var pairs: [(String, String)] = []
+        var pairs: [(String, String, String?)] = []
         switch value {
         case nil, .null?: return []
         case .object(let map)?:
             for key in map.keys.sorted() {
-                guard let threshold = map[key]?.string else { throw ProviderError(.invalidArgument, "\(place).\(key) must be a threshold name such as BLOCK_NONE") }
-                pairs.append((key, threshold))
+                // "THRESHOLD", or {"threshold": …, "method": …} (Vertex AI's method).
+                guard let threshold = map[key]?.string ?? map[key]?["threshold"]?.string else {
+                    throw ProviderError(.invalidArgument, "\(place).\(key) must be a threshold name such as BLOCK_NONE, or {threshold, method}")
+                }
+                pairs.append((key, threshold, map[key]?["method"]?.string))
             }
         case .array(let list)?:
             for (index, item) in list.enumerated() {
                 guard let category = item["category"]?.string, let threshold = item["threshold"]?.string else {
                     throw ProviderError(.invalidArgument, "\(place)[\(index)] needs \"category\" and \"threshold\"")
                 }
-                pairs.append((category, threshold))
+                pairs.append((category, threshold, item["method"]?.string))
             }
         default:
             throw ProviderError(.invalidArgument, "\(place) must be an object of category: threshold, or a list of {category, threshold}")
         }
         do {
-            return try pairs.map { pair throws(ProviderError) in try SafetySetting(category: pair.0, threshold: pair.1) }
+            return try pairs.map { pair throws(ProviderError) in try SafetySetting(category: pair.0, threshold: pair.1, method: pair.2) }
         } catch {
             throw ProviderError(.invalidArgument, "\(place): \(error.message)")
         }

@@ -15,7 +15,12 @@ public enum GeminiFormat {
             case .system:
                 throw ProviderError(.invalidArgument, "Gemini takes the system prompt as systemInstruction, not as a message")
             }
-            contents.append(["role": role, "parts": try message.parts.map(encode)])
+            var parts = try message.parts.map(encode)
+            if let metadata = request.videoMetadata {
+                let raw = try parseJSONText(metadata, "video_metadata")
+                for index in parts.indices where isVideo(parts[index]) { parts[index]["videoMetadata"] = raw }
+            }
+            contents.append(["role": role, "parts": parts])
         }
         var body: [String: Any] = ["contents": contents]
         if let system = request.systemInstruction, !system.isEmpty {
@@ -39,7 +44,11 @@ public enum GeminiFormat {
         }
         if !config.isEmpty { body["generationConfig"] = config }
         if !request.safetySettings.isEmpty {
-            body["safetySettings"] = request.safetySettings.map { ["category": $0.category, "threshold": $0.threshold] }
+            body["safetySettings"] = request.safetySettings.map { setting -> [String: Any] in
+                var entry: [String: Any] = ["category": setting.category, "threshold": setting.threshold]
+                if let method = setting.method { entry["method"] = method }
+                return entry
+            }
         }
         if !request.tools.isEmpty {
             body["tools"] = [["functionDeclarations": try request.tools.map { tool throws(ProviderError) -> [String: Any] in
@@ -50,6 +59,12 @@ public enum GeminiFormat {
             body[camelCase(name)] = try parseJSONText(json, name)
         }
         return try JSONWriter.write(body)
+    }
+
+    /// A video part, inline or by URI: where `videoMetadata` goes.
+    private static func isVideo(_ part: [String: Any]) -> Bool {
+        let data = (part["inlineData"] ?? part["fileData"]) as? [String: Any]
+        return (data?["mimeType"] as? String)?.hasPrefix("video/") == true
     }
 
     private static func encode(_ part: ChatPart) throws(ProviderError) -> [String: Any] {

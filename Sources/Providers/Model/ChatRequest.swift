@@ -94,6 +94,9 @@ public struct ChatRequest: Sendable, Equatable {
     /// field), written after everything else: OpenAI's sampling fields and `tools`, Gemini's
     /// `tools` and `toolConfig`.
     public var requestFields: [String: String] = [:]
+    /// Gemini's `videoMetadata` (JSON object text: `startOffset`, `endOffset`, `fps`), put on every
+    /// video part of the request (`llm_parameters.video_metadata`).
+    public var videoMetadata: String?
 
     public init(
         model: String, messages: [ChatMessage], systemInstruction: String? = nil,

@@ -4,6 +4,10 @@
 public struct SafetySetting: Sendable, Equatable {
     public var category: String
     public var threshold: String
+    /// Vertex AI's HarmBlockMethod (`SEVERITY`, `PROBABILITY`); the Developer API has no such field.
+    public var method: String?
+
+    public static let methods: Set<String> = ["HARM_BLOCK_METHOD_UNSPECIFIED", "SEVERITY", "PROBABILITY"]
 
     public static let categories: [String: String] = [
         "HARASSMENT": "HARM_CATEGORY_HARASSMENT",
@@ -22,7 +26,11 @@ public struct SafetySetting: Sendable, Equatable {
     ]
 
     /// Normalises a (category, threshold) pair from settings; short or full names, any case.
-    public init(category: String, threshold: String) throws(ProviderError) {
+    public init(category: String, threshold: String, method: String? = nil) throws(ProviderError) {
+        if let method, !Self.methods.contains(method.uppercased()) {
+            throw ProviderError(.invalidArgument, "unknown safety method '\(method)' (valid: \(Self.methods.sorted().joined(separator: ", ")); Vertex AI only)")
+        }
+        self.method = method?.uppercased()
         let upper = category.uppercased()
         let full = Self.categories[upper] ?? (Self.categories.values.contains(upper) ? upper : nil)
         guard let full else {
