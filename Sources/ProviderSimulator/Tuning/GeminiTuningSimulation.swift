@@ -216,19 +216,7 @@ enum GoogleJSON {
         return value
     }
 
-    static func camelCase(_ name: String) -> String {
-        var result = ""
-        var upper = false
-        for character in name {
-            if character == "_" {
-                upper = true
-            } else {
-                result.append(upper ? Character(character.uppercased()) : character)
-                upper = false
-            }
-        }
-        return result
-    }
+    static func camelCase(_ name: String) -> String { GeminiFieldNames.camelCase(name) }
 
     /// int32 fields arrive as numbers or (proto3 JSON) strings.
     static func integer(_ value: Any?) -> Int? {

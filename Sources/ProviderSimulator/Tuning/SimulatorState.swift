@@ -48,13 +48,42 @@ final class SimulatorState: Sendable {
         var resultFileID: String
     }
 
+    /// Values by id in creation order.
+    struct Table<Value: Sendable>: Sendable {
+        private var values: [String: Value] = [:]
+        private var order: [String] = []
+
+        /// False when the id is taken.
+        mutating func insert(_ value: Value, id: String) -> Bool {
+            guard values[id] == nil else { return false }
+            values[id] = value
+            order.append(id)
+            return true
+        }
+
+        subscript(id: String) -> Value? { values[id] }
+
+        /// Oldest first.
+        var all: [Value] { order.compactMap { values[$0] } }
+
+        mutating func update(_ id: String, _ change: (inout Value) -> Void) -> Value? {
+            guard var value = values[id] else { return nil }
+            change(&value)
+            values[id] = value
+            return value
+        }
+
+        mutating func remove(_ id: String) -> Bool {
+            guard values.removeValue(forKey: id) != nil else { return false }
+            order.removeAll { $0 == id }
+            return true
+        }
+    }
+
     private struct Contents {
-        var tunedModels: [String: TunedModel] = [:]
-        var tunedModelOrder: [String] = []
-        var files: [String: UploadedFile] = [:]
-        var fileOrder: [String] = []
-        var jobs: [String: FineTuningJob] = [:]
-        var jobOrder: [String] = []
+        var tunedModels = Table<TunedModel>()
+        var files = Table<UploadedFile>()
+        var jobs = Table<FineTuningJob>()
         /// Access token → expiry.
         var tokens: [String: Date] = [:]
         var tokensIssued = 0
@@ -65,82 +94,27 @@ final class SimulatorState: Sendable {
 
     // MARK: Gemini tuned models
 
-    func addTunedModel(_ model: TunedModel) -> Bool {
-        contents.withLockedValue { contents in
-            guard contents.tunedModels[model.id] == nil else { return false }
-            contents.tunedModels[model.id] = model
-            contents.tunedModelOrder.append(model.id)
-            return true
-        }
-    }
-
+    func addTunedModel(_ model: TunedModel) -> Bool { contents.withLockedValue { $0.tunedModels.insert(model, id: model.id) } }
     func tunedModel(_ id: String) -> TunedModel? { contents.withLockedValue { $0.tunedModels[id] } }
-
-    func tunedModels() -> [TunedModel] {
-        contents.withLockedValue { contents in contents.tunedModelOrder.compactMap { contents.tunedModels[$0] } }
-    }
-
+    func tunedModels() -> [TunedModel] { contents.withLockedValue { $0.tunedModels.all } }
     func updateTunedModel(_ id: String, _ change: (inout TunedModel) -> Void) -> TunedModel? {
-        contents.withLockedValue { contents in
-            guard var model = contents.tunedModels[id] else { return nil }
-            change(&model)
-            contents.tunedModels[id] = model
-            return model
-        }
+        contents.withLockedValue { $0.tunedModels.update(id, change) }
     }
-
-    func deleteTunedModel(_ id: String) -> Bool {
-        contents.withLockedValue { contents in
-            guard contents.tunedModels.removeValue(forKey: id) != nil else { return false }
-            contents.tunedModelOrder.removeAll { $0 == id }
-            return true
-        }
-    }
+    func deleteTunedModel(_ id: String) -> Bool { contents.withLockedValue { $0.tunedModels.remove(id) } }
 
     // MARK: OpenAI files and jobs
 
-    func addFile(_ file: UploadedFile) {
-        contents.withLockedValue { contents in
-            contents.files[file.id] = file
-            contents.fileOrder.append(file.id)
-        }
-    }
-
+    func addFile(_ file: UploadedFile) { _ = contents.withLockedValue { $0.files.insert(file, id: file.id) } }
     func file(_ id: String) -> UploadedFile? { contents.withLockedValue { $0.files[id] } }
+    func files() -> [UploadedFile] { contents.withLockedValue { $0.files.all } }
+    func deleteFile(_ id: String) -> Bool { contents.withLockedValue { $0.files.remove(id) } }
 
-    func files() -> [UploadedFile] {
-        contents.withLockedValue { contents in contents.fileOrder.compactMap { contents.files[$0] } }
-    }
-
-    func deleteFile(_ id: String) -> Bool {
-        contents.withLockedValue { contents in
-            guard contents.files.removeValue(forKey: id) != nil else { return false }
-            contents.fileOrder.removeAll { $0 == id }
-            return true
-        }
-    }
-
-    func addJob(_ job: FineTuningJob) {
-        contents.withLockedValue { contents in
-            contents.jobs[job.id] = job
-            contents.jobOrder.append(job.id)
-        }
-    }
-
+    func addJob(_ job: FineTuningJob) { _ = contents.withLockedValue { $0.jobs.insert(job, id: job.id) } }
     func job(_ id: String) -> FineTuningJob? { contents.withLockedValue { $0.jobs[id] } }
-
     /// Newest first, as OpenAI lists them.
-    func jobs() -> [FineTuningJob] {
-        contents.withLockedValue { contents in contents.jobOrder.reversed().compactMap { contents.jobs[$0] } }
-    }
-
+    func jobs() -> [FineTuningJob] { contents.withLockedValue { $0.jobs.all.reversed() } }
     func updateJob(_ id: String, _ change: (inout FineTuningJob) -> Void) -> FineTuningJob? {
-        contents.withLockedValue { contents in
-            guard var job = contents.jobs[id] else { return nil }
-            change(&job)
-            contents.jobs[id] = job
-            return job
-        }
+        contents.withLockedValue { $0.jobs.update(id, change) }
     }
 
     // MARK: OAuth

@@ -151,12 +151,10 @@ struct TuneCommand: AsyncParsableCommand {
         func run() async throws { try await runForShell(execute) }
 
         func execute(_ output: CommandOutput) async throws -> Int32 {
-            let records = try options.open()
-            let (_, target) = try TuneLookup.find(id, records: records, endpoint: endpoint)
-            let engine = CurlEngine()
-            defer { engine.shutdown() }
-            return try await TuneWatcher(records: records, endpoint: target, engine: engine, output: output, json: options.json,
-                                         interval: .milliseconds(Int(max(0.01, interval) * 1000))).watch(id)
+            try await TuneLookup.withJob(id, options: options, endpoint: endpoint) { records, _, target, engine in
+                try await TuneWatcher(records: records, endpoint: target, engine: engine, output: output, json: options.json,
+                                      interval: .milliseconds(Int(max(0.01, interval) * 1000))).watch(id)
+            }
         }
     }
 
@@ -215,19 +213,17 @@ struct TuneCommand: AsyncParsableCommand {
         func run() async throws { try await runForShell(execute) }
 
         func execute(_ output: CommandOutput) async throws -> Int32 {
-            let records = try options.open()
-            let (record, target) = try TuneLookup.find(id, records: records, endpoint: endpoint)
-            let engine = CurlEngine()
-            defer { engine.shutdown() }
-            let job = try await target.client(engine).poll(record?.job ?? TuneLookup.placeholder(id, provider: target.provider))
-            if record != nil { try records.update(job) }
-            let shown = try records.record(id)?.job ?? job
-            if options.json {
-                output.line(TuneReport.json(shown, modelFolder: record?.modelFolder))
-            } else {
-                for line in TuneReport.text(shown, modelFolder: record?.modelFolder) { output.line(line) }
+            try await TuneLookup.withJob(id, options: options, endpoint: endpoint) { records, record, target, engine in
+                let job = try await target.client(engine).poll(record?.job ?? TuneLookup.placeholder(id, provider: target.provider))
+                if record != nil { try records.update(job) }
+                let shown = try records.record(id)?.job ?? job
+                if options.json {
+                    output.line(TuneReport.json(shown, modelFolder: record?.modelFolder))
+                } else {
+                    for line in TuneReport.text(shown, modelFolder: record?.modelFolder) { output.line(line) }
+                }
+                return 0
             }
-            return 0
         }
     }
 
@@ -246,22 +242,20 @@ struct TuneCommand: AsyncParsableCommand {
         func run() async throws { try await runForShell(execute) }
 
         func execute(_ output: CommandOutput) async throws -> Int32 {
-            let records = try options.open()
-            let (record, target) = try TuneLookup.find(id, records: records, endpoint: endpoint)
-            let engine = CurlEngine()
-            defer { engine.shutdown() }
-            var job = record?.job ?? TuneLookup.placeholder(id, provider: target.provider)
-            switch target.provider {
-            case .openai:
-                job = try await target.openAI(engine).cancel(id)
-            case .gemini:
-                try await target.gemini(engine).delete(id)
-                job.state = .cancelled
-                job.providerState = "DELETED"
+            try await TuneLookup.withJob(id, options: options, endpoint: endpoint) { records, record, target, engine in
+                var job = record?.job ?? TuneLookup.placeholder(id, provider: target.provider)
+                switch target.provider {
+                case .openai:
+                    job = try await target.openAI(engine).cancel(id)
+                case .gemini:
+                    try await target.gemini(engine).delete(id)
+                    job.state = .cancelled
+                    job.providerState = "DELETED"
+                }
+                if record != nil { try records.update(job) }
+                output.line(options.json ? TuneReport.json(job, modelFolder: record?.modelFolder) : "cancelled \(id)")
+                return 0
             }
-            if record != nil { try records.update(job) }
-            output.line(options.json ? TuneReport.json(job, modelFolder: record?.modelFolder) : "cancelled \(id)")
-            return 0
         }
     }
 
@@ -278,20 +272,18 @@ struct TuneCommand: AsyncParsableCommand {
         func run() async throws { try await runForShell(execute) }
 
         func execute(_ output: CommandOutput) async throws -> Int32 {
-            let records = try options.open()
-            let (record, target) = try TuneLookup.find(id, records: records, endpoint: endpoint)
-            let engine = CurlEngine()
-            defer { engine.shutdown() }
-            switch target.provider {
-            case .gemini:
-                try await target.gemini(engine).delete(id)
-            case .openai:
-                let client = try target.openAI(engine)
-                if let model = try await client.get(id).resultModel { try await client.deleteModel(model) }
+            try await TuneLookup.withJob(id, options: options, endpoint: endpoint) { records, record, target, engine in
+                switch target.provider {
+                case .gemini:
+                    try await target.gemini(engine).delete(id)
+                case .openai:
+                    let client = try target.openAI(engine)
+                    if let model = try await client.get(id).resultModel { try await client.deleteModel(model) }
+                }
+                try records.delete(id)
+                output.line(options.json ? "{\"id\":\"\(id)\",\"deleted\":true}" : "deleted \(id)" + (record?.modelFolder.map { " (its model folder \($0) is left in place)" } ?? ""))
+                return 0
             }
-            try records.delete(id)
-            output.line(options.json ? "{\"id\":\"\(id)\",\"deleted\":true}" : "deleted \(id)" + (record?.modelFolder.map { " (its model folder \($0) is left in place)" } ?? ""))
-            return 0
         }
     }
 }
@@ -312,6 +304,19 @@ enum TuneLookup {
         }
         let baseURL = TuneEndpoint.normalized(endpoint.baseURL, provider: provider) ?? record?.baseURL
         return (record, TuneEndpoint(provider: provider, baseURL: baseURL, userProject: endpoint.userProject, environment: ProcessInfo.processInfo.environment))
+    }
+
+    /// Opens the records, finds the job's endpoint, and runs `body` with an HTTP engine that is
+    /// shut down afterwards.
+    static func withJob(
+        _ id: String, options: TuneCommand.Records, endpoint: TuneCommand.Endpoint,
+        _ body: (TuningRecords, TuningRecords.Record?, TuneEndpoint, CurlEngine) async throws -> Int32
+    ) async throws -> Int32 {
+        let records = try options.open()
+        let (record, target) = try find(id, records: records, endpoint: endpoint)
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        return try await body(records, record, target, engine)
     }
 
     static func placeholder(_ id: String, provider: TuningJob.Provider) -> TuningJob {
