@@ -5,14 +5,14 @@ a tuned model; and, on the simulator, google-auth's service-account flow against
 endpoint and google-genai's Vertex AI form. Run by Tests/ProvidersTests/SDKFidelityTests.swift
 (simulator) and Tests/HTTPDoorTests (through the gateway).
 
-Usage: check_tuning_sdks.py BASE_URL [--gateway]   Prints one line per check and a JSON summary on
+Usage: check_tuning_sdks.py BASE_URL [--gateway]   Prints one line per failed check and a JSON summary on
 the last line; exits 1 when any check fails. --gateway skips what only a provider has (the token
 endpoint, Vertex AI) and sends InferWire's own token instead of provider keys.
 """
 import json
+import os
 import sys
 import time
-import traceback
 import urllib.request
 import warnings
 
@@ -24,27 +24,13 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "TestSupport"))
+from pychecks import check, finish  # noqa: E402
+
 BASE = sys.argv[1].rstrip("/")
 GATEWAY = "--gateway" in sys.argv
 OPENAI_KEY = "gateway-token" if GATEWAY else "sim-openai-key"
 GEMINI_KEY = "gateway-token" if GATEWAY else "sim-gemini-key"
-results = []
-
-
-def check(name):
-    def run(function):
-        try:
-            function()
-            results.append({"name": name, "ok": True})
-            print(f"ok   {name}")
-        except Exception as error:  # a failed assertion or an SDK that could not parse the answer
-            detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-            results.append({"name": name, "ok": False, "detail": detail})
-            print(f"FAIL {name}: {detail}")
-        return function
-    return run
-
-
 client = openai.OpenAI(base_url=BASE + "/v1", api_key=OPENAI_KEY, max_retries=0)
 TRAINING = "".join(
     json.dumps({"messages": [{"role": "user", "content": str(i)}, {"role": "assistant", "content": str(i + 1)}]}) + "\n"
@@ -219,6 +205,4 @@ if not GATEWAY:
         assert received["path"].endswith("/projects/my-proj/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent"), received
         assert received["safetyMethods"] == {"HARM_CATEGORY_HARASSMENT": "SEVERITY"}, received
 
-failed = [r["name"] for r in results if not r["ok"]]
-print(json.dumps({"checks": len(results), "failed": failed}))
-sys.exit(1 if failed else 0)
+finish()
