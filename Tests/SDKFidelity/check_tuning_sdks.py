@@ -3,7 +3,7 @@ openai's files and fine_tuning.jobs (upload, create, retrieve, list, events, che
 errors, models.delete, chat with the ft: model); google-genai's tunings and generate_content with
 a tuned model; and, on the simulator, google-auth's service-account flow against its token
 endpoint and google-genai's Vertex AI form. Run by Tests/ProvidersTests/SDKFidelityTests.swift
-(simulator) and Tests/HTTPDoorTests (through the gateway).
+(simulator) and Tests/InferwireCLITests/TuneCommandTests.swift (through serve's gateway).
 
 Usage: check_tuning_sdks.py BASE_URL [--gateway]   Prints one line per failed check and a JSON summary on
 the last line; exits 1 when any check fails. --gateway skips what only a provider has (the token
