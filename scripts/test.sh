@@ -27,4 +27,12 @@ postgres_dir="${postgres#* }"
 INFERWIRE_TEST_POSTGRES_URL="${postgres% *}"
 export INFERWIRE_TEST_POSTGRES_URL
 
-swift test "$@"
+if [ "$#" -gt 0 ]; then
+    swift test "$@"
+else
+    # The suites that measure time (the load tool's latency percentiles) run alone, after the
+    # others: with everything in parallel on two cores (servers, Python SDK checks, subprocesses)
+    # a 5 ms call was once held up for 5 s, which no latency assertion can tell from a bug.
+    swift test --skip LoadCommandTests
+    swift test --skip-build --filter LoadCommandTests
+fi

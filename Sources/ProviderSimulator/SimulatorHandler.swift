@@ -63,9 +63,24 @@ final class SimulatorHandler: ChannelInboundHandler {
             let latency = Int64(head.headers.first(name: "x-simulator-latency-ms") ?? "") ?? configuration.latencyMilliseconds
             let request = makeRequest(head)
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let state = self.state
+            let eventLoop = context.eventLoop
             context.eventLoop.scheduleTask(in: .milliseconds(latency)) {
                 let (handler, context) = bound.value
                 guard context.channel.isActive else { return }
+                // The first key file needs an RSA key: made off the event loop, which other
+                // connections share.
+                if request.path == "/_simulator/service-account", state.ownAccount() == nil {
+                    DispatchQueue.global().async {
+                        _ = try? state.serviceAccount()
+                        eventLoop.execute {
+                            let (handler, context) = bound.value
+                            guard context.channel.isActive else { return }
+                            handler.write(handler.route(request), request: request, context: context)
+                        }
+                    }
+                    return
+                }
                 handler.write(handler.route(request), request: request, context: context)
             }
         }

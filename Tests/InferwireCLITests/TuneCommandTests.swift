@@ -109,7 +109,9 @@ struct TuneCommandTests {
 
     @Test("OpenAI: a watch stopped by SIGINT resumes from the records to success; cancel stops a job; a bad dataset names its line (exit 64)")
     func openAIResumeCancel() async throws {
-        guard let session = try await session(step: 40) else { return }
+        // 2 lead steps + 10 training steps of 300 ms: long enough to interrupt the first watch
+        // after its first line even on a loaded machine.
+        guard let session = try await session(step: 300) else { return }
         let created = try await session.run([
             "tune", "create", "--provider", "openai", "--base-model", "gpt-4o-mini-2024-07-18", "--data", session.folder.path + "/numbers.jsonl",
             "--epochs", "2", "--batch-size", "3", "--display-name", "numbers v1", "--base-url", session.base,
@@ -118,7 +120,6 @@ struct TuneCommandTests {
         try #require(created.status == 0, "\(created.stderr)")
         let id = try #require((try session.json(created.stdout)["job"] as? [String: Any])?["id"] as? String)
 
-        // 2 lead steps + 10 training steps of 40 ms: interrupt the first watch after its first line.
         let first = try BinaryProcess(session.binary, ["tune", "watch", id, "--interval", "0.02"], environment: session.environment)
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline, first.process.isRunning, first.stdout.isEmpty { try await Task.sleep(for: .milliseconds(10)) }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import InferWireCore
 import Providers
 import ProviderSimulator
@@ -112,6 +115,46 @@ struct TuningTests {
         await simulator.close()
     }
 
+    /// One raw call: status and JSON object (or the body's text under "text").
+    func call(_ method: String, _ url: String, headers: [String: String] = [:], body: String? = nil) async throws -> (Int, [String: Any]) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = body.map { Data($0.utf8) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? ["text": String(decoding: data, as: UTF8.self)]
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, object)
+    }
+
+    @Test("simulator routes the clients do not use: PATCH a tuned model, its operations list, a file's content; unknown ids are 404s")
+    func otherRoutes() async throws {
+        let simulator = try await ProviderSimulator.start(configuration: Self.fast)
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        let base = "http://127.0.0.1:\(simulator.port)"
+        let google = ["authorization": "Bearer sim-access-token", "content-type": "application/json"]
+        let created = try await gemini(simulator, engine).create(baseModel: "m", displayName: "before", hyperparameters: TuningHyperparameters(), examples: examples(2))
+        let (patched, renamed) = try await call("PATCH", "\(base)/v1beta/\(created.id)?updateMask=displayName", headers: google, body: #"{"display_name": "after"}"#)
+        #expect(patched == 200 && renamed["displayName"] as? String == "after")
+        let (refused, _) = try await call("PATCH", "\(base)/v1beta/\(created.id)?updateMask=baseModel", headers: google, body: #"{"baseModel": "x"}"#)
+        #expect(refused == 400)
+        let (listed, operations) = try await call("GET", "\(base)/v1/\(created.id)/operations", headers: google)
+        #expect(listed == 200 && (operations["operations"] as? [[String: Any]])?.first?["name"] as? String == created.operation)
+        #expect(try await call("GET", "\(base)/v1beta/tunedModels/nope", headers: google).0 == 404)
+        #expect(try await call("GET", "\(base)/v1beta/tunedModels/nope/operations/x", headers: google).0 == 404)
+        #expect(try await call("GET", "\(base)/v1beta/tunedModels", headers: ["authorization": "Bearer expired-or-unknown"]).0 == 401)
+
+        let openAI = ["authorization": "Bearer sim-openai-key"]
+        let content = TuningDataset(examples: examples(10), lines: Array(1...10)).openAIJSONL()
+        let file = try await self.openAI(simulator, engine).upload(content, filename: "t.jsonl")
+        let (status, body) = try await call("GET", "\(base)/v1/files/\(file)/content", headers: openAI)
+        #expect(status == 200 && (body["text"] as? String).map { Array($0.utf8) } == content)
+        #expect(try await call("GET", "\(base)/v1/files/file-nope", headers: openAI).0 == 404)
+        #expect(try await call("GET", "\(base)/v1/fine_tuning/jobs/ftjob-nope/events", headers: openAI).0 == 404)
+        #expect(try await call("GET", "\(base)/v1/fine_tuning/jobs", headers: ["authorization": "Bearer wrong"]).0 == 401)
+        await simulator.close()
+    }
+
     func openAI(_ simulator: ProviderSimulator, _ engine: CurlEngine, step: Int? = nil) -> OpenAIFineTuning {
         var client = OpenAIFineTuning(baseURL: "http://127.0.0.1:\(simulator.port)/v1", apiKey: Secret("sim-openai-key"), engine: engine, retry: RetryPolicy(maxAttempts: 1))
         if let step { client.extraHeaders = [("x-simulator-tuning-step-ms", "\(step)")] }
@@ -211,6 +254,14 @@ struct GoogleOAuthTests {
         return Account(folder: folder, path: folder.path + "/sa.json", publicPEM: key.publicKey.pemRepresentation, privatePEM: key.pkcs8PEMRepresentation)
     }
 
+    /// A clock a test moves by hand.
+    final class TestClock: @unchecked Sendable {
+        private let lock = NSLock()
+        private var offset: TimeInterval = 0
+        func advance(_ seconds: TimeInterval) { lock.withLock { offset += seconds } }
+        var now: Date { lock.withLock { Date().addingTimeInterval(offset) } }
+    }
+
     @Test("a service account's token is exchanged once, reused, refreshed before it expires; the Developer API takes it")
     func serviceAccountTokens() async throws {
         let email = "tests@inferwire-tests.iam.gserviceaccount.com"
@@ -218,22 +269,25 @@ struct GoogleOAuthTests {
         // The simulator must trust the key before it starts: make the key, then the simulator.
         let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         let simulator = try await ProviderSimulator.start(configuration: ProviderSimulator.Configuration(
-            trustedServiceAccounts: [email: key.publicKey.pemRepresentation], tokenLifetimeSeconds: 2))
+            trustedServiceAccounts: [email: key.publicKey.pemRepresentation], tokenLifetimeSeconds: 3600))
         let engine = CurlEngine()
         defer { engine.shutdown() }
         let file: [String: Any] = ["type": "service_account", "private_key": key.pkcs8PEMRepresentation, "client_email": email,
                                    "token_uri": "http://127.0.0.1:\(simulator.port)/token", "project_id": "tests"]
         try folder.write("sa.json", String(decoding: try JSONSerialization.data(withJSONObject: file), as: UTF8.self))
         let credentials = try GoogleCredentialFile.load(path: folder.path + "/sa.json")
-        let tokens = GoogleTokenSource(credentials: credentials, scopes: GoogleTokenSource.tuningScopes, engine: engine)
+        // The source's clock is moved by hand; the JWT's iat/exp stay real (the simulator checks them).
+        let clock = TestClock()
+        let tokens = GoogleTokenSource(credentials: credentials, scopes: GoogleTokenSource.tuningScopes, engine: engine, now: { clock.now })
         let tuning = GeminiTuning(baseURL: "http://127.0.0.1:\(simulator.port)/v1beta", authorization: GoogleAuthorization(.tokens(tokens)), engine: engine)
         async let one = tuning.list()
         async let two = tuning.list()
         _ = try await (one, two)
+        clock.advance(3000)
         _ = try await tuning.list()
         #expect(simulator.tokensIssued == 1, "concurrent and later calls share one exchange")
-        // Lifetime 2 s: refreshed once half of it has passed.
-        try await Task.sleep(for: .milliseconds(1100))
+        // An hour's token is refreshed five minutes before it ends.
+        clock.advance(301)
         _ = try await tuning.list()
         #expect(simulator.tokensIssued == 2)
         #expect(await tokens.exchanges == 2)

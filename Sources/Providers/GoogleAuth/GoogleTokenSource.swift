@@ -60,7 +60,9 @@ public actor GoogleTokenSource {
         case .serviceAccount(let key):
             tokenURI = key.tokenURI
             form = [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
-                    ("assertion", try JWTAssertion.make(key: key, scopes: scopes, now: started))]
+                    // The JWT carries wall-clock times (the token endpoint checks them); `now` only
+                    // decides when the cached token is refreshed.
+                    ("assertion", try JWTAssertion.make(key: key, scopes: scopes, now: Date()))]
         case .authorizedUser(let user):
             tokenURI = user.tokenURI
             form = [("grant_type", "refresh_token"), ("client_id", user.clientID),
