@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Providers", targets: ["Providers"]),
         .library(name: "Templates", targets: ["Templates"]),
         .library(name: "ProviderSimulator", targets: ["ProviderSimulator"]),
+        .library(name: "Pipelines", targets: ["Pipelines"]),
         .executable(name: "inferwire", targets: ["inferwire"]),
     ],
     dependencies: [
@@ -37,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // The hand-written protobuf codec and the V2 messages. ByteBuffer is its only dependency:
@@ -173,7 +175,7 @@ let package = Package(
         .executableTarget(
             name: "inferwire",
             dependencies: [
-                "CMalloc", "InferWireCore", "InferenceService", "LLMAPI", "ConversationalMemory", "PostgresMemory", "V2JSON", "HTTPDoor", "GRPCDoor",
+                "CMalloc", "InferWireCore", "InferenceService", "LLMAPI", "ConversationalMemory", "PostgresMemory", "V2JSON", "HTTPDoor", "GRPCDoor", "Pipelines",
                 "InferWireClient", "InferWireLoad", "InferWireProtocol", "ProtoWire", "ProviderSimulator", "Providers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -198,6 +200,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ]
+        ),
+        // Seldon Core 2 pipelines served as models: the Pipeline YAML (Yams), steps run through
+        // the server's other models.
+        .target(
+            name: "Pipelines",
+            dependencies: [
+                "InferWireCore", "ProtoWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // Jinja2-compatible templates (prompt_utils), checked against Python's Jinja2. No dependencies.
@@ -284,6 +297,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["check_grpc.py", "check_triton_grpc.py"]
+        ),
+        .testTarget(
+            name: "PipelinesTests",
+            dependencies: [
+                "Pipelines", "InferWireCore", "InferenceService", "LLMAPI", "ConversationalMemory", "InferWireClient", "ProtoWire", "Providers",
+                "ProviderSimulator", "TestSupport",
+            ]
         ),
         .testTarget(
             name: "ConversationalMemoryTests",

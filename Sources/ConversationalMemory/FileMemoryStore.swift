@@ -11,12 +11,17 @@ import InferWireCore
 /// [crc32 of the payload u32][payload]`; an entry is written and fsynced before the request is
 /// answered. A record cut short by a crash (never acknowledged: its length checks out but its
 /// bytes run past the end) is dropped at the next append; damage anywhere else, a damaged
-/// length included, is DATA_LOSS for that memory only. Appends take an exclusive `flock`, so two processes sharing the folder keep one
+/// length included, is DATA_LOSS for that memory only. A keyed append writes a key record
+/// (`\0\0IWKEY:` and the key) right after its entry, in the same write and fsync; an append
+/// whose key is already in the file appends nothing. Appends take an exclusive `flock`, so two processes sharing the folder keep one
 /// order. File work runs on its own queue, never on an event loop.
 public final class FileMemoryStore: MemoryStore {
     private let folder: String
     private let queue = DispatchQueue(label: "inferwire.memory.files")
     private static let magic = Array("IWMEM1\0".utf8)
+    /// Starts a key record; an entry's payload never does (it would be an empty role followed
+    /// by no parts, two bytes long).
+    private static let keyMagic: [UInt8] = [0, 0] + Array("IWKEY:".utf8)
 
     public init(folder: String) throws(InferenceError) {
         self.folder = folder
@@ -27,10 +32,10 @@ public final class FileMemoryStore: MemoryStore {
         }
     }
 
-    public func appendAndWindow(memoryID: String, entry: MemoryEntry?, windowSize: Int) async throws -> [MemoryEntry] {
+    public func appendAndWindow(memoryID: String, entry: MemoryEntry?, appendKey: String?, windowSize: Int) async throws -> [MemoryEntry] {
         try await withCheckedThrowingContinuation { continuation in
             queue.async {
-                continuation.resume(with: Result { try self.appendAndWindowNow(memoryID: memoryID, entry: entry, windowSize: windowSize) })
+                continuation.resume(with: Result { try self.appendAndWindowNow(memoryID: memoryID, entry: entry, appendKey: appendKey, windowSize: windowSize) })
             }
         }
     }
@@ -43,7 +48,7 @@ public final class FileMemoryStore: MemoryStore {
         return (folder as NSString).appendingPathComponent(digest + ".log")
     }
 
-    private func appendAndWindowNow(memoryID: String, entry: MemoryEntry?, windowSize: Int) throws -> [MemoryEntry] {
+    private func appendAndWindowNow(memoryID: String, entry: MemoryEntry?, appendKey: String?, windowSize: Int) throws -> [MemoryEntry] {
         let path = path(for: memoryID)
         if entry == nil, !FileManager.default.fileExists(atPath: path) { return [] }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
@@ -53,8 +58,9 @@ public final class FileMemoryStore: MemoryStore {
         defer { flock(fd, LOCK_UN) }
 
         let contents = try readAll(fd)
-        var (entries, goodEnd, header) = try parse(contents, memoryID: memoryID)
+        var (entries, keys, goodEnd, header) = try parse(contents, memoryID: memoryID)
         guard let entry else { return MemoryWindow.select(entries, size: windowSize) }
+        if let appendKey, keys.contains(appendKey) { return MemoryWindow.select(entries, size: windowSize) }
 
         // Drop a torn tail, then append (a header first for a new file) and make it durable.
         if goodEnd < contents.count, ftruncate(fd, off_t(goodEnd)) != 0 {
@@ -66,6 +72,7 @@ public final class FileMemoryStore: MemoryStore {
         MemoryEntryCodec.writeVarint(UInt64(entry.role.utf8.count), into: &payload)
         payload += Array(entry.role.utf8) + MemoryEntryCodec.encode(entry.parts)
         Self.appendRecord(payload, to: &output)
+        if let appendKey { Self.appendRecord(Self.keyMagic + Array(appendKey.utf8), to: &output) }
         try output.withUnsafeBytes { buffer in
             var written = 0
             while written < buffer.count {
@@ -97,9 +104,10 @@ public final class FileMemoryStore: MemoryStore {
         return bytes
     }
 
-    /// The entries, the end of the last whole record, and whether the header is there.
-    private func parse(_ bytes: [UInt8], memoryID: String) throws -> ([MemoryEntry], Int, Bool) {
+    /// The entries, their append keys, the end of the last whole record, and whether the header is there.
+    private func parse(_ bytes: [UInt8], memoryID: String) throws -> ([MemoryEntry], Set<String>, Int, Bool) {
         var entries: [MemoryEntry] = []
+        var keys: Set<String> = []
         var offset = 0
         var header = false
         while offset < bytes.count {
@@ -120,6 +128,8 @@ public final class FileMemoryStore: MemoryStore {
                     throw InferenceError(.dataLoss, "memory \(memoryID): its file does not belong to this id")
                 }
                 header = true
+            } else if payload.count > Self.keyMagic.count, payload.starts(with: Self.keyMagic) {
+                keys.insert(String(decoding: payload.dropFirst(Self.keyMagic.count), as: UTF8.self))
             } else {
                 var reader = MemoryEntryCodec.Reader(bytes: Array(payload))
                 do {
@@ -132,7 +142,7 @@ public final class FileMemoryStore: MemoryStore {
             }
             offset += 12 + length
         }
-        return (entries, offset, header)
+        return (entries, keys, offset, header)
     }
 
     private static func appendRecord(_ payload: [UInt8], to output: inout [UInt8]) {

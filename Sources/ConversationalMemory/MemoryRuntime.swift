@@ -88,7 +88,15 @@ public struct MemoryRuntime: InferenceRuntime {
         }
         let entry = try self.entry(from: request)
         guard let store = store.withLockedValue({ $0 }) else { throw InferenceError(.unavailable, "memory model \(name) is not loaded") }
-        let window = try await store.appendAndWindow(memoryID: memoryID, entry: entry, windowSize: settings.windowSize)
+        // `append_key` (a pipeline sets it from the request id): a retried request appends once.
+        var appendKey: String?
+        if let parameter = request.parameters["append_key"] {
+            guard case .string(let key) = parameter.value, !key.isEmpty, key.utf8.count <= 512 else {
+                throw InferenceError(.invalidArgument, "parameter append_key must be a non-empty string of at most 512 bytes")
+            }
+            appendKey = key
+        }
+        let window = try await store.appendAndWindow(memoryID: memoryID, entry: entry, appendKey: appendKey, windowSize: settings.windowSize)
         var response = ModelInferResponse()
         response.modelName = name
         response.modelVersion = version

@@ -29,8 +29,16 @@ public struct MemoryEntry: Sendable, Equatable {
 public protocol MemoryStore: Sendable {
     /// Appends `entry` (when given) to the conversation, then returns its window
     /// (`MemoryWindow`): one call, so a backend can do both in one round trip or transaction.
-    func appendAndWindow(memoryID: String, entry: MemoryEntry?, windowSize: Int) async throws -> [MemoryEntry]
+    /// With an `appendKey`, the entry is appended only if no entry of this conversation has
+    /// that key yet (a retried request appends once).
+    func appendAndWindow(memoryID: String, entry: MemoryEntry?, appendKey: String?, windowSize: Int) async throws -> [MemoryEntry]
     func close() async
+}
+
+extension MemoryStore {
+    public func appendAndWindow(memoryID: String, entry: MemoryEntry?, windowSize: Int) async throws -> [MemoryEntry] {
+        try await appendAndWindow(memoryID: memoryID, entry: entry, appendKey: nil, windowSize: windowSize)
+    }
 }
 
 /// The window rule, the same for every backend: the last `size` entries; but when the

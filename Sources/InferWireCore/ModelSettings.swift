@@ -3,6 +3,9 @@ import Foundation
 /// One model's `model-settings.json`, in MLServer's format, so that a Seldon user brings theirs
 /// unchanged. Fields InferWire does not use are kept in `json` for the runtime to read.
 public struct ModelSettings: Sendable {
+    /// The implementation of a repository folder holding a Seldon Core 2 `pipeline.yaml`.
+    public static let pipelineImplementation = "seldon.Pipeline"
+
     /// The model's name: the file's `name`, else the folder's name.
     public var name: String
     /// MLServer's `implementation` (e.g. `mlserver_llm_api.LLMRuntime`, or `echo`).

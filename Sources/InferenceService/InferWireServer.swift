@@ -30,8 +30,9 @@ public struct InferWireServer: Sendable {
     ) async throws -> InferWireServer {
         let registry = ModelRegistry()
         let (models, errors) = ModelRepository(root: settings.modelRepositoryRoot).scan()
+        let caller = RegistryModelCaller(registry: registry)
         for model in models {
-            await registry.register(name: model.name, version: model.version, runtime: runtimes.runtime(for: model))
+            await registry.register(name: model.name, version: model.version, runtime: runtimes.runtime(for: model, caller: caller))
         }
         for error in errors {
             logger.error("model settings skipped: \(error)")

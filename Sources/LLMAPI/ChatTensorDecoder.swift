@@ -17,9 +17,49 @@ import Providers
 enum ChatTensorDecoder {
     static let roles: [String: ChatRole] = ["user": .user, "assistant": .assistant, "model": .assistant, "system": .system]
 
+    /// The conversation: a memory model's `history` (when given) followed by the request's own
+    /// message(s) in `role` / `content` / `type` (when given).
     static func messages(from request: ModelInferRequest, provider: ProviderDescriptor, maxMediaBytes: Int) throws(InferenceError) -> [ChatMessage] {
+        guard let historyIndex = request.inputIndex(named: "history") else {
+            return try current(request, provider: provider, maxMediaBytes: maxMediaBytes)
+        }
+        let history = try self.history(request, index: historyIndex, provider: provider, maxMediaBytes: maxMediaBytes)
+        guard request.inputIndex(named: "content") != nil else {
+            guard !history.isEmpty else { throw invalid("tensor history is empty and there is no content tensor: nothing to answer") }
+            return history
+        }
+        return history + (try current(request, provider: provider, maxMediaBytes: maxMediaBytes))
+    }
+
+    /// A memory model's `history` output, one JSON entry per element, as Seldon's memory
+    /// runtime writes them: `{"role": "user", "content": [{"type": "text", "value": "Hi"}]}`
+    /// (media values base64).
+    private static func history(_ request: ModelInferRequest, index: Int, provider: ProviderDescriptor, maxMediaBytes: Int) throws(InferenceError) -> [ChatMessage] {
+        let elements = try request.requireStrings(ofInput: index)
+        var messages: [ChatMessage] = []
+        for (position, element) in elements.enumerated() {
+            guard let entry = (try? JSONSerialization.jsonObject(with: Data(element.utf8))) as? [String: Any],
+                let role = entry["role"] as? String, let content = entry["content"] as? [[String: Any]]
+            else {
+                throw invalid("tensor history, element \(position): not a memory entry ({\"role\": …, \"content\": [{\"type\": …, \"value\": …}]})")
+            }
+            var values: [Element] = []
+            var types: [String] = []
+            for part in content {
+                guard let type = part["type"] as? String, let value = part["value"] as? String else {
+                    throw invalid("tensor history, element \(position): each content part needs a type and a string value")
+                }
+                types.append(type)
+                values.append(.text(value))
+            }
+            messages.append(try message(role: role, index: position, contents: values, types: types, provider: provider, maxMediaBytes: maxMediaBytes))
+        }
+        return messages
+    }
+
+    private static func current(_ request: ModelInferRequest, provider: ProviderDescriptor, maxMediaBytes: Int) throws(InferenceError) -> [ChatMessage] {
         guard let contentIndex = request.inputIndex(named: "content") else {
-            throw invalid("the request has no \"content\" tensor (the chat convention needs role, content and type)")
+            throw invalid("the request has no \"content\" tensor (the chat convention needs role, content and type; or a memory's history)")
         }
         let contents = try request.requireBytesElements(ofInput: contentIndex)
         let roleIndex = request.inputIndex(named: "role")

@@ -113,6 +113,17 @@ public final class PostgresMemoryStore: MemoryStore {
                 } catch let error as PSQLError where ["23505", "42P07"].contains(error.serverInfo?[.sqlState] ?? "") {
                     // Another replica created it at the same moment (IF NOT EXISTS is not race-safe).
                 }
+                // Append keys (tables made before them get the column), unique per conversation.
+                for statement: PostgresQuery in [
+                    "ALTER TABLE inferwire_memory ADD COLUMN IF NOT EXISTS append_key TEXT",
+                    "CREATE UNIQUE INDEX IF NOT EXISTS inferwire_memory_key ON inferwire_memory (memory_id, append_key) WHERE append_key IS NOT NULL",
+                ] {
+                    do {
+                        try await client.query(statement)
+                    } catch let error as PSQLError where ["23505", "42P07", "42701"].contains(error.serverInfo?[.sqlState] ?? "") {
+                        // Done by another replica at the same moment.
+                    }
+                }
             }
         } catch {
             runner.cancel()
@@ -136,10 +147,10 @@ public final class PostgresMemoryStore: MemoryStore {
         }
     }
 
-    public func appendAndWindow(memoryID: String, entry: MemoryEntry?, windowSize: Int) async throws -> [MemoryEntry] {
+    public func appendAndWindow(memoryID: String, entry: MemoryEntry?, appendKey: String?, windowSize: Int) async throws -> [MemoryEntry] {
         do {
             return try await Self.bounded(requestTimeout, what: "for this request") {
-                if let entry { return try await self.appendAndRead(memoryID: memoryID, entry: entry, size: windowSize) }
+                if let entry { return try await self.appendAndRead(memoryID: memoryID, entry: entry, appendKey: appendKey, size: windowSize) }
                 return try await self.window(memoryID: memoryID, size: windowSize)
             }
         } catch let error as InferenceError {
@@ -149,16 +160,18 @@ public final class PostgresMemoryStore: MemoryStore {
         }
     }
 
-    private func appendAndRead(memoryID: String, entry: MemoryEntry, size: Int) async throws -> [MemoryEntry] {
+    private func appendAndRead(memoryID: String, entry: MemoryEntry, appendKey: String?, size: Int) async throws -> [MemoryEntry] {
         let parts = ByteBuffer(bytes: MemoryEntryCodec.encode(entry.parts))
-        let before = size - 1
+        // A keyed append may insert nothing (the key is taken): then the window is `size` old rows.
+        let before = appendKey == nil ? size - 1 : size
         for attempt in 1...20 {
             do {
                 // The CTE's SELECTs see the table as it was: the new row comes from RETURNING.
                 let rows = try await client.query("""
                     WITH inserted AS (
-                        INSERT INTO inferwire_memory (memory_id, seq, role, parts)
-                        SELECT \(memoryID), COALESCE(MAX(seq), 0) + 1, \(entry.role), \(parts) FROM inferwire_memory WHERE memory_id = \(memoryID)
+                        INSERT INTO inferwire_memory (memory_id, seq, role, parts, append_key)
+                        SELECT \(memoryID), COALESCE(MAX(seq), 0) + 1, \(entry.role), \(parts), \(appendKey) FROM inferwire_memory WHERE memory_id = \(memoryID)
+                        ON CONFLICT (memory_id, append_key) WHERE append_key IS NOT NULL DO NOTHING
                         RETURNING seq, role, parts)
                     SELECT seq, role, parts FROM inserted
                     UNION ALL

@@ -2,6 +2,7 @@ import ConversationalMemory
 import InferWireCore
 import InferenceService
 import LLMAPI
+import Pipelines
 import PostgresMemory
 
 /// The one place that decides what a served InferWire runs: the runtimes and the memory stores.
@@ -14,6 +15,7 @@ enum ServerWiring {
         var factory = RuntimeFactory.builtIn
         LLMRuntime.register(in: &factory, environment: llm)
         MemoryRuntime.register(in: &factory, stores: stores)
+        PipelineRuntime.register(in: &factory)
         return factory
     }
 }

@@ -161,9 +161,12 @@ struct MemoryRuntimeTests {
 /// A store kept in an array: what a new store needs to provide, nothing more.
 actor ArrayMemoryStore: MemoryStore {
     private var conversations: [String: [MemoryEntry]] = [:]
+    private var keys: Set<String> = []
 
-    func appendAndWindow(memoryID: String, entry: MemoryEntry?, windowSize: Int) async throws -> [MemoryEntry] {
-        if let entry { conversations[memoryID, default: []].append(entry) }
+    func appendAndWindow(memoryID: String, entry: MemoryEntry?, appendKey: String?, windowSize: Int) async throws -> [MemoryEntry] {
+        if let entry, appendKey.map({ keys.insert(memoryID + "\u{0}" + $0).inserted }) ?? true {
+            conversations[memoryID, default: []].append(entry)
+        }
         return MemoryWindow.select(conversations[memoryID] ?? [], size: windowSize)
     }
 

@@ -1,5 +1,6 @@
 import ConversationalMemory
 import Foundation
+import InferWireClient
 import InferWireCore
 import TestSupport
 import Testing
@@ -26,6 +27,34 @@ struct StoreConformanceTests {
             #expect(history.shape == [5, 1] && history.parameters["content_type"] == .string("str"))
             // An unknown id has no history yet.
             #expect(try await Server.history(client, "memory", UUID().uuidString) == [])
+        }
+    }
+
+    @Test("append_key: the same key appends once (a retried request), another key or none appends again; survives a restart", arguments: StoreFixture.all)
+    func appendKeys(_ store: StoreFixture) async throws {
+        let folder = try TemporaryFolder()
+        let id = UUID().uuidString
+        func say(_ client: InferWireClient, _ text: String, key: String?) async throws -> [String] {
+            var request = Server.request("memory", memoryID: id, role: "user", content: [Array(text.utf8)], type: ["text"])
+            if let key { request.parameters["append_key"] = .string(key) }
+            return try Tensors.strings(try await client.infer(request), "history")
+        }
+        try await Server.with(["memory": Server.settings("memory", store)], folder: folder) { client, _ in
+            let first = try await say(client, "one", key: "req-1/chatbot/memory")
+            let retried = try await say(client, "one", key: "req-1/chatbot/memory")
+            let second = try await say(client, "two", key: "req-2/chatbot/memory")
+            let unkeyed = try await say(client, "three", key: nil)
+            #expect(first.count == 1)
+            #expect(retried.count == 1, "a retry appends nothing and still answers the window")
+            #expect(second.count == 2)
+            #expect(unkeyed.count == 3)
+            var bad = Server.request("memory", memoryID: id, role: "user", content: [Array("x".utf8)], type: ["text"])
+            bad.parameters["append_key"] = .int64(7)
+            await #expect(throws: InferenceError.self) { try await client.infer(bad) }
+        }
+        try await Server.with(["memory": Server.settings("memory", store)], folder: folder) { client, _ in
+            let again = try await say(client, "two", key: "req-2/chatbot/memory")
+            #expect(again == [Server.json("user", "one"), Server.json("user", "two"), Server.json("user", "three")])
         }
     }
 
