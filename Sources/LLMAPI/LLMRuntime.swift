@@ -60,8 +60,20 @@ public struct LLMRuntime: InferenceRuntime {
             throw Self.upstream(error, provider: settings.provider)
         }
         return ChatTensorEncoder.response(
-            candidates: answer.candidates, raw: answer.raw, usage: answer.usage, name: name, version: version,
+            candidates: answer.candidates, raw: try outputAll(answer.raw, request), usage: answer.usage, name: name, version: version,
             id: request.id.isEmpty ? context.requestID : request.id)
+    }
+
+    /// `output_all` in the model's format, or the request's (`output_all_format` parameter).
+    func outputAll(_ raw: String, _ request: ModelInferRequest) throws(InferenceError) -> String {
+        var format = settings.outputAllFormat
+        if let parameter = request.parameters["output_all_format"] {
+            guard case .string(let name)? = parameter.value, let requested = LLMSettings.OutputAllFormat(rawValue: name) else {
+                throw InferenceError(.invalidArgument, "parameter output_all_format must be \"seldon\" or \"provider\"")
+            }
+            format = requested
+        }
+        return format == .provider ? raw : settings.provider.seldonOutputAll(raw)
     }
 
     public func inferStream(_ request: ModelInferRequest, context: RequestContext) -> AsyncThrowingStream<ModelInferResponse, Error> {
@@ -93,7 +105,7 @@ public struct LLMRuntime: InferenceRuntime {
                     }
                     let parts: [ChatPart] = (text.isEmpty ? [] : [.text(text)]) + calls.toolCalls
                     var last = ChatTensorEncoder.response(
-                        candidates: [ChatCandidate(parts: parts, finishReason: finish)], raw: "[" + raw.joined(separator: ",") + "]",
+                        candidates: [ChatCandidate(parts: parts, finishReason: finish)], raw: try outputAll("[" + raw.joined(separator: ",") + "]", request),
                         usage: usage, name: name, version: version, id: id)
                     last.parameters["final"] = .bool(true)
                     continuation.yield(last)

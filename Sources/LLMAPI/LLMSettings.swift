@@ -35,10 +35,17 @@ public struct LLMSettings: Sendable {
     /// `prompt_utils.prompt_options`: a template file relative to the model folder.
     public var promptURI: String?
     public var promptTokens: [String: String]
+    /// `output_all` as Seldon's runtime prints it (`seldon`, the default: Gemini's answer in
+    /// snake_case with enum numbers) or the provider's JSON as it arrived (`provider`).
+    public var outputAllFormat: OutputAllFormat = .seldon
+
+    public enum OutputAllFormat: String, Sendable, CaseIterable {
+        case seldon, provider
+    }
 
     static let extraKeys: Set<String> = ["provider_id", "config", "prompt_utils"]
     static let configKeys: Set<String> = [
-        "model_id", "model_type", "llm_parameters", "base_url", "api_key_env", "timeout_seconds", "max_media_bytes",
+        "model_id", "model_type", "llm_parameters", "base_url", "api_key_env", "timeout_seconds", "max_media_bytes", "output_all_format",
     ]
     static let promptUtilsKeys: Set<String> = ["prompt_options", "tensor_name_outputs", "model_type"]
     static let promptOptionsKeys: Set<String> = ["uri", "tokens", "type"]
@@ -75,6 +82,12 @@ public struct LLMSettings: Sendable {
             providerConfig: providerConfig, baseURL: config["base_url"]?.string, apiKeyEnv: config["api_key_env"]?.string,
             timeout: .milliseconds(Int64(timeout * 1000)), maxMediaBytes: Int(maxMedia),
             promptURI: nil, promptTokens: [:])
+        if let format = config["output_all_format"] {
+            guard let name = format.string, let value = OutputAllFormat(rawValue: name) else {
+                throw SettingsCheck.invalid("parameters.extra.config.output_all_format must be \"seldon\" or \"provider\"")
+            }
+            settings.outputAllFormat = value
+        }
         if let promptUtils = extra["prompt_utils"] {
             guard let object = promptUtils.object else { throw SettingsCheck.invalid("parameters.extra.prompt_utils must be an object") }
             try SettingsCheck.keys(object, known: promptUtilsKeys, in: "parameters.extra.prompt_utils")

@@ -85,6 +85,9 @@ struct GeminiSimulation {
             }
             var candidate: [String: Any] = ["content": ["parts": [part], "role": "model"], "index": index]
             if final { candidate["finishReason"] = reply.finish.gemini }
+            // What Gemini 1.5 rates every answer on, in its order (seed 000 shows the same four).
+            candidate["safetyRatings"] = ["HARM_CATEGORY_HATE_SPEECH", "HARM_CATEGORY_DANGEROUS_CONTENT", "HARM_CATEGORY_HARASSMENT", "HARM_CATEGORY_SEXUALLY_EXPLICIT"]
+                .map { ["category": $0, "probability": "NEGLIGIBLE"] }
             return candidate
         }
         var usage: [String: Any] = ["promptTokenCount": promptTokens, "totalTokenCount": promptTokens + (final ? reply.completionTokens : 0)]

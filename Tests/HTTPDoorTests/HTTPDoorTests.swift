@@ -176,7 +176,10 @@ struct HTTPDoorTests {
                 s.sendall(b"POST /v2/models/echo/infer HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 100\\r\\n\\r\\n{\\"inp")
                 start = time.time()
                 s.settimeout(20)
-                data = s.recv(4096)
+                try:
+                    data = s.recv(4096)
+                except ConnectionResetError:
+                    data = b""  # closed with bytes still unread on the server's side: a reset, still a close
                 print("closed after %.1f s, %d bytes" % (time.time() - start, len(data)))
                 """
             let result = try await ChildProcess.run(try Self.python(), ["-c", script])

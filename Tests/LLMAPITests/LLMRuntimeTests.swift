@@ -94,8 +94,12 @@ struct LLMRuntimeTests {
             for output in response.outputs {
                 #expect(output.shape == [1, 1] && output.datatype == "BYTES" && output.parameters["content_type"] == .string("str"))
             }
-            let all = try Self.json(try Tensors.strings(response, "output_all")[0])
-            #expect((all["usageMetadata"] as? [String: Any])?["totalTokenCount"] as? Int == 12)
+            // output_all as seed 000 prints it: snake_case, enum numbers, Python's separators.
+            let ratings = [8, 10, 7, 9].map { #"{"category": \#($0), "probability": 1, "blocked": false}"# }.joined(separator: ", ")
+            #expect(try Tensors.strings(response, "output_all") == [
+                #"{"candidates": [{"content": {"parts": [{"text": "received 1 part(s): text(20)"}], "role": "model"}, "finish_reason": 1, "safety_ratings": ["#
+                    + ratings + #"], "token_count": 0, "grounding_attributions": []}], "usage_metadata": {"prompt_token_count": 8, "candidates_token_count": 4, "total_token_count": 12, "cached_content_token_count": 0}}"#,
+            ])
             #expect(response.parameters["finish_reason"] == .string("STOP"))
             #expect(response.parameters["total_tokens"] == .int64(12))
 
@@ -105,6 +109,11 @@ struct LLMRuntimeTests {
             #expect(upstream.safetySettings == ["HARM_CATEGORY_HARASSMENT": "BLOCK_LOW_AND_ABOVE"])
             #expect(try Self.json(upstream.parameters)["temperature"] as? Double == 0.7)
             #expect(upstream.parts.map(\.text) == ["Hello from MLServer!"])
+            // The provider's own JSON, when asked for.
+            var raw = Tensors.chat("gemini-chat-completions", [Tensors.text("role", ["user"]), Tensors.text("content", ["Hi"]), Tensors.text("type", ["text"])])
+            raw.parameters["output_all_format"] = .string("provider")
+            let provider = try Self.json(try Tensors.strings(try await client.infer(raw), "output_all")[0])
+            #expect((provider["usageMetadata"] as? [String: Any])?["totalTokenCount"] as? Int == 12)
         }
     }
 

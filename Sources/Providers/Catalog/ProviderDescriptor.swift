@@ -27,6 +27,8 @@ public struct ProviderDescriptor: Sendable {
     public var systemMessages: SystemMessagePlacement
     /// Builds the client for one model.
     public var make: @Sendable (ProviderConnection) throws(ProviderError) -> any LLMProvider
+    /// The provider's answer (its JSON text) as Seldon's runtime prints it in `output_all`.
+    public var seldonOutputAll: @Sendable (String) -> String
 
     public init(
         id: String, keyVariables: @escaping @Sendable ([String: JSONValue]) -> [String], defaultBaseURL: String,
@@ -34,8 +36,10 @@ public struct ProviderDescriptor: Sendable {
         checkConfig: @escaping @Sendable ([String: JSONValue]) throws(ProviderError) -> Void = { _ in },
         hasCredentials: @escaping @Sendable ([String: JSONValue], [String: String]) -> Bool = { _, _ in false },
         media: MediaSupport, parameters: ParameterVocabulary, systemMessages: SystemMessagePlacement,
-        make: @escaping @Sendable (ProviderConnection) throws(ProviderError) -> any LLMProvider
+        make: @escaping @Sendable (ProviderConnection) throws(ProviderError) -> any LLMProvider,
+        seldonOutputAll: @escaping @Sendable (String) -> String = { $0 }
     ) {
+        self.seldonOutputAll = seldonOutputAll
         self.id = id
         self.keyVariables = keyVariables
         self.defaultBaseURL = defaultBaseURL

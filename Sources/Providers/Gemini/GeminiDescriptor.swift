@@ -26,7 +26,8 @@ extension GeminiProvider {
         media: MediaSupport(accepts: { GeminiFormat.inlineMIMETypes.contains($0) }, summary: "images, audio, video, PDF and text types"),
         parameters: ParameterVocabulary(normalize: normalize, apply: apply),
         systemMessages: .instruction,
-        make: make)
+        make: make,
+        seldonOutputAll: GeminiSeldonShape.outputAll)
 
     /// The simulator's stand-in OAuth token (it accepts this one without an exchange).
     static let simulatorAccessToken = Secret("sim-access-token")
