@@ -324,7 +324,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            exclude: ["check_grpc_drain.py", "check_http_drain_handover.py"]
+            exclude: ["check_grpc_drain.py", "check_http_drain_handover.py", "check_pipeline_doors.py"]
         ),
         .testTarget(
             name: "ProvidersTests",
