@@ -93,7 +93,9 @@ public final class PostgresMemoryStore: MemoryStore {
     /// table; a database that cannot be reached fails here, so the model is UNAVAILABLE.
     public init(location: Location, options: Options = Options()) async throws {
         var configuration = PostgresClient.Configuration(
-            host: location.host, port: location.port, username: location.username, password: location.password,
+            // No password in the URL: libpq's PGPASSWORD (a Kubernetes Secret as an environment variable).
+            host: location.host, port: location.port, username: location.username,
+            password: location.password ?? ProcessInfo.processInfo.environment["PGPASSWORD"],
             database: location.database, tls: options.tls)
         configuration.options.maximumConnections = max(1, options.maximumConnections)
         configuration.options.connectTimeout = options.connectTimeout
