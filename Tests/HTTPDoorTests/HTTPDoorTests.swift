@@ -187,7 +187,7 @@ struct HTTPDoorTests {
             #expect(result.status == 0, "\(output)")
             let seconds = Double(output.split(separator: " ").dropFirst(2).first ?? "") ?? -1
             #expect(seconds >= 0.5 && seconds < 10, "\(output)")
-            let next = try await ChildProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/v2/health/live"])
+            let next = try await ChildProcess.run("/usr/bin/curl", ["-s", "--max-time", "10", "--retry", "2", "--retry-all-errors", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/v2/health/live"])
             #expect(String(decoding: next.stdout, as: UTF8.self) == "200")
         }
     }
