@@ -34,6 +34,12 @@ public struct InferWireServer: Sendable {
         for model in models {
             await registry.register(name: model.name, version: model.version, runtime: runtimes.runtime(for: model, caller: caller))
         }
+        // A load of a model added to the repository later finds its folder (MLServer rescans too).
+        let root = settings.modelRepositoryRoot
+        await registry.setDiscovery { name in
+            guard let model = ModelRepository(root: root).scan().models.first(where: { $0.name == name }) else { return nil }
+            return (model.version, runtimes.runtime(for: model, caller: caller))
+        }
         for error in errors {
             logger.error("model settings skipped: \(error)")
         }

@@ -44,6 +44,24 @@ struct RepositoryTests {
         #expect(errors.first?.message.contains("already used") == true)
     }
 
+    @Test("a load names a folder added after the start (as Seldon's agent adds them): found, loaded, served; an unknown name stays NOT_FOUND")
+    func loadDiscovers() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("echo/model-settings.json", #"{"name": "echo", "implementation": "echo"}"#)
+        try await LoopbackServer.with(repository: folder.path, runtimes: .builtIn) { client, _ in
+            try folder.write("late/model-settings.json", #"{"name": "late", "implementation": "echo", "parameters": {"version": "2"}}"#)
+            try await client.load(model: "late")
+            let index = try await client.repositoryIndex()
+            #expect(index.map(\.name) == ["echo", "late"] && index.map(\.state) == ["READY", "READY"])
+            #expect(index[1].version == "2")
+            var request = ModelInferRequest()
+            request.modelName = "late"
+            let answer = try await client.infer(request)
+            #expect(answer.modelName == "late")
+            await #expect { try await client.load(model: "never-added") } throws: { error in (error as? InferenceError)?.code == .notFound }
+        }
+    }
+
     @Test("server over a repository: a model with an unknown implementation is UNAVAILABLE with its reason, the rest serve")
     func serverOverRepository() async throws {
         let folder = try TemporaryFolder()

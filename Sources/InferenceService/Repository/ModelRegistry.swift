@@ -22,6 +22,9 @@ public actor ModelRegistry {
     }
 
     private var models: [String: Entry] = [:]
+    /// Finds a model the registry does not know yet (a folder added to the repository after the
+    /// start, as Seldon's agent adds them): its version and runtime, or nil.
+    private var discover: (@Sendable (String) -> (version: String, runtime: any InferenceRuntime)?)?
     /// The registered names, readable without awaiting the actor (metrics labels use them, so
     /// that clients cannot create label values for models that do not exist).
     private nonisolated let names = NIOLockedValueBox<Set<String>>([])
@@ -38,8 +41,16 @@ public actor ModelRegistry {
         names.withLockedValue { _ = $0.insert(name) }
     }
 
-    /// Loads a registered model; a failure is recorded (UNAVAILABLE with the reason) and thrown.
+    public func setDiscovery(_ discover: @escaping @Sendable (String) -> (version: String, runtime: any InferenceRuntime)?) {
+        self.discover = discover
+    }
+
+    /// Loads a model; one the registry does not know yet is looked for in the repository first.
+    /// A failure is recorded (UNAVAILABLE with the reason) and thrown.
     public func load(name: String) async throws(InferenceError) {
+        if models[name] == nil, let found = discover?(name) {
+            register(name: name, version: found.version, runtime: found.runtime)
+        }
         let runtime = try beginTransition(name, to: .loading)
         var failure: String?
         do {
