@@ -51,10 +51,11 @@ cat > "$work/models/chat-llm/model-settings.json" <<JSON
 JSON
 
 declare -A replica_pid replica_http
-start_replica() {  # name
-    local http; http="$(port_of)"
+start_replica() {  # name; a restarted replica keeps its port, so the balancer's list holds
+    local http="${replica_http[$1]:-}"
+    [ -n "$http" ] || http="$(port_of)"
     GEMINI_API_KEY=sim-gemini-key MLSERVER_METRICS_PORT=0 "$binary" serve --repository "$work/models" --host 127.0.0.1 \
-        --port 0 --http-port "$http" --grpc-port -1 --provider-simulator off > "$work/$1.log" 2>&1 &
+        --port 0 --http-port "$http" --grpc-port=-1 --provider-simulator off > "$work/$1.log" 2>&1 &
     replica_pid[$1]=$!
     replica_http[$1]=$http
     pids+=($!)
@@ -71,6 +72,10 @@ start_balancer() {  # replica names
         echo "global"; echo "  maxconn 4096"
         echo "defaults"; echo "  mode http"; echo "  timeout connect 2s"; echo "  timeout client 60s"; echo "  timeout server 60s"
         echo "  option http-keep-alive"; echo "  retries 3"; echo "  option redispatch"
+        # A replica that is draining answers 503 before doing anything, and one killed mid-call
+        # leaves an empty response: both are retried on another replica. Safe for these POSTs
+        # because a pipeline's memory appends are keyed by the request id (docs/PIPELINES.md).
+        echo "  retry-on conn-failure empty-response response-timeout 503"; echo "  option http-buffer-request"
         echo "frontend chat"; echo "  bind 127.0.0.1:$balancer_port"; echo "  default_backend replicas"
         echo "backend replicas"; echo "  balance leastconn"; echo "  option httpchk GET /v2/health/ready"
         echo "  default-server inter 200ms fall 2 rise 2"
@@ -120,7 +125,6 @@ run() {  # label replicas... ; SCALE_EVENT=kill|rolling during the run
                 kill -TERM "${replica_pid[$name]}"
                 wait "${replica_pid[$name]}" 2>/dev/null || true
                 start_replica "$name"
-                stop_balancer; start_balancer "$@"   # the restarted replica's new port
                 sleep 1
             done
             ;;

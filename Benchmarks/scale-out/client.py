@@ -1,8 +1,8 @@
 """Chatbot turns against a load balancer for a fixed time, recording what was acknowledged.
 
 Each turn is a new conversation (a fresh memory_id) with a request id; a turn that fails (a
-connection reset by a killed replica, a 5xx) is retried once with the same id, as a careful
-client would. Writes a JSON report: turns sent, acknowledged, failed after the retry, retries,
+connection reset by a killed replica, a 5xx) is retried with the same id up to twice, 100 ms
+apart, as a careful client would. Writes a JSON report: turns sent, acknowledged, failed after the retry, retries,
 requests/s, latency percentiles, and every acknowledged memory_id (for the store check).
 
 Usage: client.py URL SECONDS CONCURRENCY REPORT.json
@@ -36,7 +36,7 @@ def worker():
     while time.time() < stop_at:
         memory_id, request_id = str(uuid.uuid4()), str(uuid.uuid4())
         payload = body(memory_id, request_id)
-        for attempt in range(2):
+        for attempt in range(3):
             started = time.perf_counter()
             try:
                 if connection is None:
@@ -58,9 +58,10 @@ def worker():
                     acknowledged.append(memory_id)
                     latencies.append(time.perf_counter() - started)
                 break
-            if attempt == 0:
+            if attempt < 2:
                 with lock:
                     retries[0] += 1
+                time.sleep(0.1)
         else:
             with lock:
                 failed.append(memory_id)
