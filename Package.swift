@@ -67,6 +67,7 @@ let package = Package(
         .target(
             name: "InferenceService",
             dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
                 "InferWireCore", "ProtoWire", "InferWireProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -279,7 +280,7 @@ let package = Package(
         .testTarget(
             name: "HTTPDoorTests",
             dependencies: [
-                "HTTPDoor", "InferWireCore", "InferenceService", "LLMAPI", "ConversationalMemory", "Providers", "ProviderSimulator", "TestSupport",
+                "HTTPDoor", "InferWireCore", "InferenceService", "LLMAPI", "ConversationalMemory", "Providers", "ProviderSimulator", "TestSupport", "InferWireClient", "ProtoWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -162,6 +162,8 @@ extension RPCError {
         case .unauthenticated: .unauthenticated
         default: .unknown
         }
-        self.init(code: code, message: error.message)
+        var metadata = Metadata()
+        if let seconds = error.details[InferenceError.retryAfterKey] { metadata.addString(seconds, forKey: "retry-after") }
+        self.init(code: code, message: error.message, metadata: metadata)
     }
 }

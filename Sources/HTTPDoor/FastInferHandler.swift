@@ -55,6 +55,8 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var contentType: String
         var inferenceHeaderLength: Int?
         var body: ByteBuffer
+        /// A rate limit's `Retry-After` seconds.
+        var retryAfter: String?
     }
 
     private enum Mode {
@@ -176,7 +178,9 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     let answer = try await V2InferCall.answer(input, dataPlane: dataPlane)
                     return Reply(status: 200, contentType: answer.contentType, inferenceHeaderLength: answer.inferenceHeaderLength, body: answer.body)
                 } catch {
-                    return Reply(status: V2InferCall.httpStatus(error.code), contentType: "application/json", body: V2InferCall.errorBody(error.message))
+                    return Reply(
+                        status: V2InferCall.httpStatus(error.code), contentType: "application/json", body: V2InferCall.errorBody(error.message),
+                        retryAfter: error.details[InferenceError.retryAfterKey])
                 }
             }
         case .openAIChat:
@@ -189,8 +193,11 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     let prepared = try await OpenAIChatCall.prepare(document, authorization: authorization, dataPlane: dataPlane)
                     return Reply(status: 200, contentType: "application/json", body: try await prepared.complete(dataPlane: dataPlane))
                 } catch {
-                    let failure = OpenAIChatCall.error(error as? InferenceError ?? InferenceError(.internal, "\(error)"))
-                    return Reply(status: failure.status, contentType: "application/json", body: failure.body)
+                    let error = error as? InferenceError ?? InferenceError(.internal, "\(error)")
+                    let failure = OpenAIChatCall.error(error)
+                    return Reply(
+                        status: failure.status, contentType: "application/json", body: failure.body,
+                        retryAfter: error.details[InferenceError.retryAfterKey])
                 }
             }
         }
@@ -222,6 +229,7 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let status = HTTPResponseStatus(statusCode: reply.status)
         headers.add(name: "content-type", value: reply.contentType)
         if let length = reply.inferenceHeaderLength { headers.add(name: V2InferCall.inferenceHeaderLengthName, value: String(length)) }
+        if let seconds = reply.retryAfter { headers.add(name: "retry-after", value: seconds) }
         headers.add(name: "content-length", value: String(reply.body.readableBytes))
         headers.add(name: "server", value: "inferwire")
         let close = !call.head.isKeepAlive || quiescing

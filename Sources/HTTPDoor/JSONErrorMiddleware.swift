@@ -9,7 +9,7 @@ struct JSONErrorMiddleware<Context: Hummingbird.RequestContext>: RouterMiddlewar
         do {
             return try await next(request, context)
         } catch let error as InferenceError {
-            return Self.response(HTTPResponse.Status(error.code), error.message)
+            return Self.response(HTTPResponse.Status(error.code), error.message).retryAfter(error)
         } catch is NIOTooManyBytesError {
             return Self.response(.contentTooLarge, "the request body is larger than this server accepts")
         } catch let error as HTTPError {
@@ -22,5 +22,15 @@ struct JSONErrorMiddleware<Context: Hummingbird.RequestContext>: RouterMiddlewar
 
     static func response(_ status: HTTPResponse.Status, _ message: String) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: V2InferCall.errorBody(message)))
+    }
+}
+
+extension Response {
+    /// A rate-limited call's `Retry-After` (RESOURCE_EXHAUSTED from a token's rate), if any.
+    func retryAfter(_ error: InferenceError) -> Response {
+        guard let seconds = error.details[InferenceError.retryAfterKey] else { return self }
+        var response = self
+        response.headers[.retryAfter] = seconds
+        return response
     }
 }

@@ -70,7 +70,7 @@ struct RelayRoutes {
     private func relay(_ request: Request, through relay: any UpstreamRelay) async throws -> Response {
         // A Gemini client sends its key as x-goog-api-key: that is where it puts this server's token.
         let authorization = request.headers[.authorization] ?? request.headers[HTTPField.Name("x-goog-api-key")!].map { "Bearer \($0)" } ?? ""
-        try dataPlane.authenticate(InferWireCore.RequestContext(requestID: "", authorization: authorization))
+        try dataPlane.access.admit(authorization, .tuning, model: nil)
         let body = try await request.body.collect(upTo: maxBodyBytes)
         let headers = request.headers.filter { !Self.dropped.contains($0.name.canonicalName) }.map { (name: $0.name.canonicalName, value: $0.value) }
         let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")

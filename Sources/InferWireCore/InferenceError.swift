@@ -17,6 +17,10 @@ public struct InferenceError: Error, Equatable, Sendable, CustomStringConvertibl
     /// closed, GOAWAY), as opposed to a status the server sent.
     public static let connectionOriginKey = "inferwire-origin"
 
+    /// The `details` key of a RESOURCE_EXHAUSTED that says when to come back: whole seconds,
+    /// as HTTP's `Retry-After` (the HTTP door sends it as that header, gRPC as metadata).
+    public static let retryAfterKey = "retry-after"
+
     /// An UNAVAILABLE raised by the client because the connection failed, closed or is going away.
     public static func connectionLost(_ message: String) -> InferenceError {
         InferenceError(.unavailable, message, details: [connectionOriginKey: "client"])

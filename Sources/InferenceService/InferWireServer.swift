@@ -28,6 +28,8 @@ public struct InferWireServer: Sendable {
         logger: Logger = Logger(label: "inferwire"),
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> InferWireServer {
+        // A bad tokens file stops the start: serving without the checks it asks for is worse.
+        let access = try settings.accessPolicy()
         let registry = ModelRegistry()
         let (models, errors) = ModelRepository(root: settings.modelRepositoryRoot).scan()
         let caller = RegistryModelCaller(registry: registry)
@@ -56,7 +58,7 @@ public struct InferWireServer: Sendable {
         }
         let metricsRegistry = PrometheusCollectorRegistry()
         let metrics = ServerMetrics(factory: PrometheusMetricsFactory(registry: metricsRegistry))
-        let dataPlane = DataPlane(registry: registry, authToken: settings.authToken)
+        let dataPlane = DataPlane(registry: registry, access: access)
         let dispatcher = BinaryDispatcher(dataPlane: dataPlane, limits: DecodingLimits(maxMessageSize: Int(settings.maxFrameSize)))
         let server = try await BinaryServer.start(
             host: settings.host, port: settings.binaryPort, dispatcher: dispatcher,

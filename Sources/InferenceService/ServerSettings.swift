@@ -32,6 +32,9 @@ public struct ServerSettings: Sendable, Equatable {
     /// Read from `INFERWIRE_AUTH_TOKEN` or the file named by `auth_token_file` /
     /// `INFERWIRE_AUTH_TOKEN_FILE`, never from settings.json itself, and never logged.
     public var authToken: String?
+    /// A tokens file (`tokens_file`, `INFERWIRE_TOKENS_FILE`): several tokens, each with the
+    /// models and operations it may use and a rate (`TokensFile`). Instead of `authToken`.
+    public var tokensFile: String?
     /// Seconds a SIGTERM drain waits for running streams.
     public var drainTimeoutSeconds = 30.0
     /// Binary connections: `handshake_timeout`, `request_message_timeout`, `idle_timeout`
@@ -39,6 +42,17 @@ public struct ServerSettings: Sendable, Equatable {
     public var timeouts = ConnectionTimeouts.default
 
     public init() {}
+
+    /// Who may call what: the tokens file's grants, the one `auth_token`, or no check at all.
+    public func accessPolicy() throws(RepositoryError) -> AccessPolicy {
+        if let tokensFile {
+            guard authToken == nil else {
+                throw RepositoryError(file: tokensFile, message: "set auth_token or tokens_file, not both (the tokens file can hold that token too)")
+            }
+            return try TokensFile.load(tokensFile)
+        }
+        return authToken.map(AccessPolicy.singleToken) ?? .open
+    }
 
     public var connectionSettings: ConnectionSettings {
         ConnectionSettings(maxFrameSize: maxFrameSize, maxConcurrentStreams: maxConcurrentStreams)
@@ -137,6 +151,7 @@ public struct ServerSettings: Sendable, Equatable {
             }
             authToken = token
         }
+        if let file = values["tokens_file"], !file.isEmpty { tokensFile = file }
         for (key, path) in [("handshake_timeout", \ConnectionTimeouts.handshake), ("request_message_timeout", \.requestMessage), ("idle_timeout", \.idle)] {
             guard let text = values[key] else { continue }
             guard let value = Double(text), value >= 0, value < 86_400 * 365 else {

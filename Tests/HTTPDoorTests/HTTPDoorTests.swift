@@ -23,17 +23,19 @@ struct HTTPDoorTests {
     /// A server over a copy of the example repository (the simulator standing in for the
     /// providers), its HTTP door on a free port; `body` gets the base URL.
     static func withDoor(
-        authToken: String? = nil, maxBodyBytes: Int = 2 << 20, idleTimeout: Duration = .seconds(60), group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        _ body: (String) async throws -> Void
+        authToken: String? = nil, tokensFile: String? = nil, maxBodyBytes: Int = 2 << 20, idleTimeout: Duration = .seconds(60),
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, _ body: (String) async throws -> Void
     ) async throws {
-        try await withDoor(authToken: authToken, maxBodyBytes: maxBodyBytes, idleTimeout: idleTimeout, group: group) { base, _ in try await body(base) }
+        try await withDoor(authToken: authToken, tokensFile: tokensFile, maxBodyBytes: maxBodyBytes, idleTimeout: idleTimeout, group: group) { base, _ in
+            try await body(base)
+        }
     }
 
     /// `group` serves the door's connections: a test that times the door gives it loops of its
     /// own, so that the rest of the suite on the shared ones cannot stall its timers.
     static func withDoor(
-        authToken: String? = nil, maxBodyBytes: Int = 2 << 20, idleTimeout: Duration = .seconds(60), group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        _ body: (String, InferWireServer) async throws -> Void
+        authToken: String? = nil, tokensFile: String? = nil, maxBodyBytes: Int = 2 << 20, idleTimeout: Duration = .seconds(60),
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, _ body: (String, InferWireServer) async throws -> Void
     ) async throws {
         let folder = try TemporaryFolder()
         let examples = packageRoot.appendingPathComponent("examples/models")
@@ -54,6 +56,7 @@ struct HTTPDoorTests {
         settings.metricsEndpoint = ""
         settings.modelRepositoryRoot = folder.path
         settings.authToken = authToken
+        settings.tokensFile = tokensFile
         let server = try await InferWireServer.start(settings: settings, runtimes: runtimes)
         let port = NIOLockedValueBox<Int?>(nil)
         let door = HTTPDoor(

@@ -101,7 +101,7 @@ struct OpenAIErrorMiddleware<Context: Hummingbird.RequestContext>: RouterMiddlew
         do {
             return try await next(request, context)
         } catch let error as InferenceError {
-            return Self.response(HTTPResponse.Status(error.code), Self.body(error))
+            return Self.response(HTTPResponse.Status(error.code), Self.body(error)).retryAfter(error)
         } catch is NIOTooManyBytesError {
             return Self.response(.contentTooLarge, Self.body(InferenceError(.resourceExhausted, "the request body is larger than this server accepts")))
         }

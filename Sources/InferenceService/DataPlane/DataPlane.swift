@@ -9,15 +9,19 @@ public struct DataPlane: Sendable {
     public let registry: ModelRegistry
     public let serverName: String
     public let serverVersion: String
-    /// When set, every call but ServerLive and ServerReady (the probes) must carry
-    /// `authorization: "Bearer <token>"`. A secret: never logged or echoed.
-    private let authToken: String?
+    /// Who may call what: unless open, every call but ServerLive and ServerReady (the probes)
+    /// must carry `authorization: "Bearer <token>"` of a grant that allows it. Tokens are
+    /// secrets: never logged or echoed.
+    public let access: AccessPolicy
 
-    public init(registry: ModelRegistry, serverName: String = "inferwire", serverVersion: String = "0.1.0", authToken: String? = nil) {
+    public init(
+        registry: ModelRegistry, serverName: String = "inferwire", serverVersion: String = "0.1.0", authToken: String? = nil,
+        access: AccessPolicy? = nil
+    ) {
         self.registry = registry
         self.serverName = serverName
         self.serverVersion = serverVersion
-        self.authToken = authToken.flatMap { $0.isEmpty ? nil : $0 }
+        self.access = access ?? authToken.flatMap { $0.isEmpty ? nil : AccessPolicy.singleToken($0) } ?? .open
     }
 
     // MARK: Health and metadata
@@ -33,11 +37,12 @@ public struct DataPlane: Sendable {
     public func modelReady(_ request: ModelReadyRequest, context: RequestContext) async throws(InferenceError) -> ModelReadyResponse {
         try authenticate(context)
         let (name, version) = try route(request.name, request.version, context)
+        try access.admit(context.authorization, .metadata, model: name)
         return ModelReadyResponse(ready: await registry.isReady(name: name, version: version))
     }
 
     public func serverMetadata(_ request: ServerMetadataRequest, context: RequestContext) throws(InferenceError) -> ServerMetadataResponse {
-        try authenticate(context)
+        try access.admit(context.authorization, .metadata, model: nil)
         var response = ServerMetadataResponse()
         response.name = serverName
         response.version = serverVersion
@@ -48,6 +53,7 @@ public struct DataPlane: Sendable {
     public func modelMetadata(_ request: ModelMetadataRequest, context: RequestContext) async throws(InferenceError) -> ModelMetadataResponse {
         try authenticate(context)
         let (name, version) = try route(request.name, request.version, context)
+        try access.admit(context.authorization, .metadata, model: name)
         return try await registry.metadata(name: name, version: version)
     }
 
@@ -82,6 +88,7 @@ public struct DataPlane: Sendable {
         try authenticate(context)
         var request = request
         (request.modelName, request.modelVersion) = try route(request.modelName, request.modelVersion, context)
+        try access.admit(context.authorization, .infer, model: request.modelName)
         if let duplicate = Self.duplicateName(request.inputs.map(\.name)) {
             throw InferenceError(.invalidArgument, "input '\(duplicate)' appears more than once")
         }
@@ -114,15 +121,18 @@ public struct DataPlane: Sendable {
     // MARK: Model repository
 
     public func repositoryIndex(_ request: RepositoryIndexRequest, context: RequestContext) async throws(InferenceError) -> RepositoryIndexResponse {
-        try authenticate(context)
+        let caller = try access.identify(context.authorization)
+        try access.admit(context.authorization, .metadata, model: nil)
         var response = RepositoryIndexResponse()
-        response.models = await registry.index(readyOnly: request.ready)
+        // A token sees the models it may use, no others.
+        response.models = await registry.index(readyOnly: request.ready).filter { caller?.grant.allows(model: $0.name) ?? true }
         return response
     }
 
     public func repositoryModelLoad(_ request: RepositoryModelLoadRequest, context: RequestContext) async throws(InferenceError) -> RepositoryModelLoadResponse {
         try authenticate(context)
         let (name, _) = try route(request.modelName, "", context)
+        try access.admit(context.authorization, .repository, model: name)
         try await registry.load(name: name)
         return RepositoryModelLoadResponse()
     }
@@ -130,24 +140,18 @@ public struct DataPlane: Sendable {
     public func repositoryModelUnload(_ request: RepositoryModelUnloadRequest, context: RequestContext) async throws(InferenceError) -> RepositoryModelUnloadResponse {
         try authenticate(context)
         let (name, _) = try route(request.modelName, "", context)
+        try access.admit(context.authorization, .repository, model: name)
         try await registry.unload(name: name)
         return RepositoryModelUnloadResponse()
     }
 
     // MARK: Checks every door gets
 
-    /// Checks the caller's bearer token (every function but the probes does this itself; doors
-    /// call it early to refuse before decoding).
+    /// Checks the caller's bearer token, only that it is one the server knows (every function
+    /// but the probes does this itself, then checks its grant; doors call it early to refuse
+    /// before decoding).
     public func authenticate(_ context: RequestContext) throws(InferenceError) {
-        guard let authToken else { return }
-        // Compared in constant time, so the comparison leaks nothing about the token.
-        let expected = Array("Bearer \(authToken)".utf8)
-        let given = Array(context.authorization.utf8)
-        var difference = UInt8(expected.count == given.count ? 0 : 1)
-        for index in 0..<min(expected.count, given.count) { difference |= expected[index] ^ given[index] }
-        guard difference == 0 else {
-            throw InferenceError(.unauthenticated, context.authorization.isEmpty ? "this server requires a bearer token" : "the bearer token was not accepted")
-        }
+        _ = try access.identify(context.authorization)
     }
 
     /// The model a call is for: the message's name and version, which must agree with where the
