@@ -39,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // The hand-written protobuf codec and the V2 messages. ByteBuffer is its only dependency:
@@ -68,6 +70,8 @@ let package = Package(
             name: "InferenceService",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCertificateReloading", package: "swift-nio-extras"),
                 "InferWireCore", "ProtoWire", "InferWireProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -156,6 +160,7 @@ let package = Package(
         .target(
             name: "InferWireClient",
             dependencies: [
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "InferWireCore", "ProtoWire", "InferWireProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -182,6 +187,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -280,7 +286,7 @@ let package = Package(
         .testTarget(
             name: "HTTPDoorTests",
             dependencies: [
-                "HTTPDoor", "InferWireCore", "InferenceService", "LLMAPI", "ConversationalMemory", "Providers", "ProviderSimulator", "TestSupport", "InferWireClient", "ProtoWire",
+                "HTTPDoor", "InferWireCore", "InferenceService", "LLMAPI", "ConversationalMemory", "Providers", "ProviderSimulator", "TestSupport", "InferWireClient", "ProtoWire", "GRPCDoor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -29,9 +29,9 @@ public struct GRPCDoor: Service {
     private let onRunning: @Sendable (Int) async -> Void
     private let draining = DrainFlag()
 
-    public init(dataPlane: DataPlane, settings: Settings, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
+    public init(dataPlane: DataPlane, settings: Settings, tls: TLSFiles? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
         let transport = HTTP2ServerTransport.Posix(
-            address: .ipv4(host: settings.host, port: settings.port), transportSecurity: .plaintext,
+            address: .ipv4(host: settings.host, port: settings.port), transportSecurity: tls.map(Self.security) ?? .plaintext,
             config: .defaults { $0.rpc.maxRequestPayloadSize = settings.maxMessageBytes })
         server = GRPCServer(
             transport: transport,
@@ -40,6 +40,22 @@ public struct GRPCDoor: Service {
                 HealthGRPCService(dataPlane: dataPlane, draining: draining),
             ])
         self.onRunning = onRunning
+    }
+
+    /// The transport's TLS from the doors' files: the same certificate (asked for on every
+    /// handshake, so a reload reaches this door too) and the same client CA when mutual.
+    static func security(_ tls: TLSFiles) -> HTTP2ServerTransport.Posix.TransportSecurity {
+        let certificate = TLSConfig.CertificateSource.file(path: tls.paths.certificateChain, format: .pem)
+        let key = TLSConfig.PrivateKeySource.file(path: tls.paths.privateKey, format: .pem)
+        let reloader = tls.reloader
+        guard let clientCA = tls.paths.clientCA else {
+            return .tls(certificateChain: [certificate], privateKey: key) { $0.certificateReloader = reloader }
+        }
+        return .mTLS(certificateChain: [certificate], privateKey: key) { config in
+            config.trustRoots = .certificates([.file(path: clientCA, format: .pem)])
+            config.clientCertificateVerification = .noHostnameVerification
+            config.certificateReloader = reloader
+        }
     }
 
     public func run() async throws {

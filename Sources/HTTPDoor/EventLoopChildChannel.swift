@@ -14,9 +14,18 @@ import NIOHTTP1
 struct EventLoopChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     let base: Base
     let fastPath: FastInferHandler.Settings
+    /// TLS first in the pipeline, when the door speaks it.
+    let tls: TLSFiles?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Base.Value> {
-        base.setup(channel: channel, logger: logger).flatMapThrowing { value in
+        if let tls {
+            do {
+                try channel.pipeline.syncOperations.addHandler(tls.serverHandler())
+            } catch {
+                return channel.eventLoop.makeFailedFuture(error)
+            }
+        }
+        return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let pipeline = channel.pipeline.syncOperations
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try pipeline.addHandler(FastInferHandler(settings: fastPath, eventLoop: channel.eventLoop), position: .after(decoder))
@@ -34,9 +43,9 @@ struct EventLoopChildChannel<Base: ServerChildChannel>: ServerChildChannel {
 extension HTTPServerBuilder {
     /// HTTP/1.1, each connection's work on its event loop, infer calls on the fast path. The fast
     /// path keeps the idle timeout for the whole connection, so Hummingbird's is off.
-    static func http1OnEventLoops(fastPath: FastInferHandler.Settings) -> HTTPServerBuilder {
+    static func http1OnEventLoops(fastPath: FastInferHandler.Settings, tls: TLSFiles?) -> HTTPServerBuilder {
         .init { responder in
-            EventLoopChildChannel(base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: nil)), fastPath: fastPath)
+            EventLoopChildChannel(base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: nil)), fastPath: fastPath, tls: tls)
         }
     }
 }

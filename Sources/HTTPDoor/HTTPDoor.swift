@@ -15,7 +15,7 @@ public struct HTTPDoor: Service {
     /// `onRunning` receives the bound port (the real one when 0 was asked for).
     public init(
         dataPlane: DataPlane, settings: HTTPDoorSettings, metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "inferwire.http"),
-        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, relays: [RelayRoute] = [],
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, relays: [RelayRoute] = [], tls: TLSFiles? = nil,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         let router = Router()
@@ -27,7 +27,8 @@ public struct HTTPDoor: Service {
         application = Application(
             router: router,
             server: .http1OnEventLoops(
-                fastPath: .init(dataPlane: dataPlane, metrics: metrics, maxBodyBytes: settings.maxBodyBytes, idleTimeout: settings.idleTimeout)),
+                fastPath: .init(dataPlane: dataPlane, metrics: metrics, maxBodyBytes: settings.maxBodyBytes, idleTimeout: settings.idleTimeout),
+                tls: tls),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "inferwire"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
             eventLoopGroupProvider: .shared(group),

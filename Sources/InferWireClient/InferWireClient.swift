@@ -20,13 +20,17 @@ public final class InferWireClient: Sendable {
     }
 
     public static func connect(
-        host: String, port: Int, settings: ConnectionSettings = .default, token: String? = nil,
+        host: String, port: Int, settings: ConnectionSettings = .default, token: String? = nil, tls: ClientTLS? = nil,
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> InferWireClient {
+        let tlsContext = try tls?.context()
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls, let tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(try tls.handler(context: tlsContext, host: host))
+                    }
                     try channel.pipeline.syncOperations.addHandlers([
                         PrefaceWriter(),
                         ByteToMessageHandler(FrameDecoder(maxFrameSize: settings.maxFrameSize)),

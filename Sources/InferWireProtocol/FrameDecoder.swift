@@ -29,7 +29,10 @@ public struct FrameDecoder: ByteToMessageDecoder {
         if !prefaceReceived {
             // Fail fast on a wrong first byte instead of waiting for 8 bytes that may never come.
             if let first = buffer.readableBytesView.first, first != ConnectionPreface.magic[0] {
-                throw ProtocolViolation(.badPreface, "not an InferWire connection (expected the IWIRE preface)")
+                // A TLS record (handshake 0x16, alert 0x15): the two ends disagree about TLS.
+                let hint = first == 0x16 ? "; got a TLS handshake: this end does not speak TLS"
+                    : first == 0x15 ? "; got a TLS alert: the other end speaks TLS (clients: --tls-ca)" : ""
+                throw ProtocolViolation(.badPreface, "not an InferWire connection (expected the IWIRE preface)\(hint)")
             }
             guard let preface = buffer.readSlice(length: ConnectionPreface.size) else { return .needMoreData }
             _ = try ConnectionPreface.validate(preface.readableBytesView)

@@ -22,6 +22,8 @@ public struct InferWireServer: Sendable {
     public let metricsRegistry: PrometheusCollectorRegistry
     /// What every door records into (the HTTP door included).
     public let metrics: ServerMetrics
+    /// The doors' certificate when they speak TLS; `reload()` on SIGHUP.
+    public let tls: TLSFiles?
 
     public static func start(
         settings: ServerSettings, runtimes: RuntimeFactory = .builtIn,
@@ -30,6 +32,7 @@ public struct InferWireServer: Sendable {
     ) async throws -> InferWireServer {
         // A bad tokens file stops the start: serving without the checks it asks for is worse.
         let access = try settings.accessPolicy()
+        let tls = try settings.tls.map { paths throws(RepositoryError) in try TLSFiles(paths) }
         let registry = ModelRegistry()
         let (models, errors) = ModelRepository(root: settings.modelRepositoryRoot).scan()
         let caller = RegistryModelCaller(registry: registry)
@@ -61,7 +64,7 @@ public struct InferWireServer: Sendable {
         let dataPlane = DataPlane(registry: registry, access: access)
         let dispatcher = BinaryDispatcher(dataPlane: dataPlane, limits: DecodingLimits(maxMessageSize: Int(settings.maxFrameSize)))
         let server = try await BinaryServer.start(
-            host: settings.host, port: settings.binaryPort, dispatcher: dispatcher,
+            host: settings.host, port: settings.binaryPort, dispatcher: dispatcher, tls: tls,
             settings: settings.connectionSettings, timeouts: settings.timeouts, maxConnections: settings.maxConnections,
             metrics: metrics, logger: logger, group: group)
         var metricsServer: MetricsServer?
@@ -76,7 +79,7 @@ public struct InferWireServer: Sendable {
         }
         return InferWireServer(
             settings: settings, registry: registry, dataPlane: dataPlane, server: server, repositoryErrors: errors,
-            metricsServer: metricsServer, metricsRegistry: metricsRegistry, metrics: metrics)
+            metricsServer: metricsServer, metricsRegistry: metricsRegistry, metrics: metrics, tls: tls)
     }
 
     /// Drains the binary server (GOAWAY, running streams finish up to `timeout`) and stops the

@@ -35,6 +35,9 @@ public struct ServerSettings: Sendable, Equatable {
     /// A tokens file (`tokens_file`, `INFERWIRE_TOKENS_FILE`): several tokens, each with the
     /// models and operations it may use and a rate (`TokensFile`). Instead of `authToken`.
     public var tokensFile: String?
+    /// TLS on every door (`tls_certificate`, `tls_private_key`, and for mutual TLS
+    /// `tls_client_ca`: PEM files); nil: plain TCP.
+    public var tls: TLSFiles.Paths?
     /// Seconds a SIGTERM drain waits for running streams.
     public var drainTimeoutSeconds = 30.0
     /// Binary connections: `handshake_timeout`, `request_message_timeout`, `idle_timeout`
@@ -152,6 +155,22 @@ public struct ServerSettings: Sendable, Equatable {
             authToken = token
         }
         if let file = values["tokens_file"], !file.isEmpty { tokensFile = file }
+        switch (values["tls_certificate"], values["tls_private_key"]) {
+        case (nil, nil):
+            if values["tls_client_ca"] != nil, tls == nil {
+                throw RepositoryError(file: source, message: "tls_client_ca needs tls_certificate and tls_private_key")
+            }
+        case (let certificate?, let key?):
+            tls = TLSFiles.Paths(certificateChain: certificate, privateKey: key, clientCA: values["tls_client_ca"] ?? tls?.clientCA)
+        case (let certificate, let key):
+            guard let existing = tls else {
+                throw RepositoryError(file: source, message: "tls_certificate and tls_private_key go together")
+            }
+            tls = TLSFiles.Paths(
+                certificateChain: certificate ?? existing.certificateChain, privateKey: key ?? existing.privateKey,
+                clientCA: values["tls_client_ca"] ?? existing.clientCA)
+        }
+        if let clientCA = values["tls_client_ca"], tls != nil { tls?.clientCA = clientCA }
         for (key, path) in [("handshake_timeout", \ConnectionTimeouts.handshake), ("request_message_timeout", \.requestMessage), ("idle_timeout", \.idle)] {
             guard let text = values[key] else { continue }
             guard let value = Double(text), value >= 0, value < 86_400 * 365 else {

@@ -21,6 +21,32 @@ struct ClientOptions: ParsableArguments {
         valueName: "path"))
     var tokenFile: String?
 
+    @Option(help: ArgumentHelp(
+        "Speak TLS, trusting the CA certificates in this PEM file. (default: $INFERWIRE_TLS_CA; none: plain TCP)",
+        valueName: "path"))
+    var tlsCA: String?
+
+    @Option(help: ArgumentHelp(
+        "For servers that require client certificates: this client's PEM certificate chain (with --tls-key). (default: $INFERWIRE_TLS_CERT)",
+        valueName: "path"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert. (default: $INFERWIRE_TLS_KEY)", valueName: "path"))
+    var tlsKey: String?
+
+    /// TLS when a CA is given (flag or environment), with a client certificate when both halves are.
+    func resolvedTLS(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ClientTLS? {
+        let ca = tlsCA ?? environment["INFERWIRE_TLS_CA"]
+        let cert = tlsCert ?? environment["INFERWIRE_TLS_CERT"]
+        let key = tlsKey ?? environment["INFERWIRE_TLS_KEY"]
+        guard (cert == nil) == (key == nil) else { throw CLIError.usage("--tls-cert and --tls-key go together") }
+        guard let ca else {
+            guard cert == nil else { throw CLIError.usage("--tls-cert needs --tls-ca (the CA that signed the server's certificate)") }
+            return nil
+        }
+        return ClientTLS(trustRoots: ca, certificateChain: cert, privateKey: key)
+    }
+
     /// The bearer token: from --token-file, else INFERWIRE_AUTH_TOKEN; never printed.
     func resolvedToken(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
         if let tokenFile {
@@ -60,7 +86,7 @@ struct ClientOptions: ParsableArguments {
         let token = try resolvedToken()
         let client: InferWireClient
         do {
-            client = try await InferWireClient.connect(host: host, port: port, token: token)
+            client = try await InferWireClient.connect(host: host, port: port, token: token, tls: try resolvedTLS())
         } catch {
             throw Self.cannotConnect(host: host, port: port, error)
         }

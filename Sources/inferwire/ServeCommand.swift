@@ -6,6 +6,7 @@ import HTTPDoor
 import InferenceService
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// `inferwire serve`: the server.
 struct ServeCommand: AsyncParsableCommand {
@@ -145,6 +146,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let metrics = server.metricsServer, let metricsPort = metrics.localAddress?.port {
             output.line("metrics on http://\(settings.host):\(metricsPort)\(settings.metricsEndpoint)")
         }
+        if let tls = server.tls {
+            output.line("TLS on every door (sha256 \(tls.fingerprint))\(tls.paths.clientCA == nil ? "" : ", client certificates required")")
+        }
         output.line("listening on \(settings.host):\(port)")
         return (server, providers)
     }
@@ -173,11 +177,13 @@ struct ServeService: Service {
                 host: settings.host, port: settings.httpPort, maxBodyBytes: settings.httpMaxBodyBytes,
                 idleTimeout: .milliseconds(Int64(settings.httpIdleTimeoutSeconds * 1000))),
             metrics: server.metrics, logger: Logger(label: "inferwire.http"),
-            relays: try TuningGateway.routes(providers: providers, environment: environment)) { port in sink.line("http on \(settings.host):\(port)") }
+            relays: try TuningGateway.routes(providers: providers, environment: environment), tls: server.tls) { port in
+            sink.line("http on \(settings.host):\(port)\(server.tls == nil ? "" : " (TLS)")")
+        }
         let grpc = settings.grpcPort < 0 ? nil : GRPCDoor(
             dataPlane: server.dataPlane,
-            settings: .init(host: settings.host, port: settings.grpcPort, maxMessageBytes: Int(settings.maxFrameSize))) { port in
-            sink.line("grpc on \(settings.host):\(port)")
+            settings: .init(host: settings.host, port: settings.grpcPort, maxMessageBytes: Int(settings.maxFrameSize)), tls: server.tls) { port in
+            sink.line("grpc on \(settings.host):\(port)\(server.tls == nil ? "" : " (TLS)")")
         }
         // A signal that came while the server started: drain what started, open no more doors
         // (a door started after the shutdown began would never hear of it).
@@ -190,6 +196,22 @@ struct ServeService: Service {
             group.addTask { try await binary.run() }
             if let http { group.addTask { try await http.run() } }
             if let grpc { group.addTask { try await grpc.run() } }
+            if let tls = server.tls {
+                // SIGHUP: new connections on every door get the certificate now in the files.
+                // Not a child that ends the group: it stops with the shutdown's cancellation.
+                group.addTask {
+                    await cancelWhenGracefulShutdown {
+                        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                            do {
+                                try tls.reload()
+                                sink.line("TLS certificate reloaded (sha256 \(tls.fingerprint))")
+                            } catch {
+                                sink.line("TLS reload failed, the current certificate stays: \(error)")
+                            }
+                        }
+                    }
+                }
+            }
         }
         await providers.simulator?.close()
     }

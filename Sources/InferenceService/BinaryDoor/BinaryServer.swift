@@ -23,7 +23,7 @@ public final class BinaryServer: Sendable {
     }
 
     public static func start(
-        host: String, port: Int, dispatcher: BinaryDispatcher,
+        host: String, port: Int, dispatcher: BinaryDispatcher, tls: TLSFiles? = nil,
         settings: ConnectionSettings = .default, timeouts: ConnectionTimeouts = .default, maxConnections: Int = 10_000,
         metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "inferwire.server"),
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -43,6 +43,7 @@ public final class BinaryServer: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     let handler = ServerConnectionHandler(
                         dispatcher: dispatcher, settings: settings, timeouts: timeouts, metrics: metrics, logger: logger)
+                    if let tls { try channel.pipeline.syncOperations.addHandler(tls.serverHandler()) }
                     try channel.pipeline.syncOperations.addHandlers([
                         PrefaceWriter(),
                         ByteToMessageHandler(FrameDecoder(maxFrameSize: settings.maxFrameSize)),

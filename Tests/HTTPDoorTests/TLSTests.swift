@@ -1,0 +1,164 @@
+import Foundation
+import NIOCore
+import GRPCDoor
+import HTTPDoor
+import InferWireClient
+import InferWireCore
+import InferenceService
+import Logging
+import NIOConcurrencyHelpers
+import ProtoWire
+import ServiceLifecycle
+import TestSupport
+import Testing
+
+/// TLS on the three doors from one set of PEM files, with clients we did not write (curl,
+/// grpcio) and the binary client; mutual TLS; a certificate reload reaching new connections.
+@Suite("TLS on every door", .timeLimit(.minutes(3)))
+struct TLSTests {
+    struct Doors {
+        var server: InferWireServer
+        var http: Int
+        var grpc: Int
+        var binary: Int
+    }
+
+    /// A server over the echo example with TLS on the binary, HTTP and gRPC doors.
+    static func withDoors(_ certificates: TestCertificates, mutual: Bool, _ body: (Doors) async throws -> Void) async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("echo/model-settings.json", #"{"name": "echo", "implementation": "echo"}"#)
+        var settings = ServerSettings()
+        settings.host = "127.0.0.1"
+        settings.binaryPort = 0
+        settings.metricsEndpoint = ""
+        settings.modelRepositoryRoot = folder.path
+        settings.tls = TLSFiles.Paths(
+            certificateChain: certificates.serverCertificate, privateKey: certificates.serverKey, clientCA: mutual ? certificates.ca : nil)
+        let server = try await InferWireServer.start(settings: settings)
+        let ports = NIOLockedValueBox<(http: Int?, grpc: Int?)>((nil, nil))
+        let http = HTTPDoor(dataPlane: server.dataPlane, settings: HTTPDoorSettings(host: "127.0.0.1", port: 0), tls: server.tls) { port in
+            ports.withLockedValue { $0.http = port }
+        }
+        let grpc = GRPCDoor(dataPlane: server.dataPlane, settings: .init(host: "127.0.0.1", port: 0), tls: server.tls) { port in
+            ports.withLockedValue { $0.grpc = port }
+        }
+        let group = ServiceGroup(configuration: .init(services: [http, grpc], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ports.withLockedValue({ $0.http == nil || $0.grpc == nil }), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        let bound = ports.withLockedValue { $0 }
+        let doors = Doors(
+            server: server, http: try #require(bound.http), grpc: try #require(bound.grpc), binary: try #require(server.server.localAddress?.port))
+        var failure: Error?
+        do { try await body(doors) } catch { failure = error }
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        await server.shutdown(timeout: .zero)
+        if let failure { throw failure }
+    }
+
+    static func curl(_ arguments: [String]) async throws -> (status: String, error: String) {
+        let result = try await ChildProcess.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}|%{errormsg}"] + arguments)
+        let parts = String(decoding: result.stdout, as: UTF8.self).split(separator: "|", maxSplits: 1).map(String.init)
+        return (parts.first ?? "", parts.count > 1 ? parts[1] : "")
+    }
+
+    static func echo(_ client: InferWireClient) async throws -> [String] {
+        var request = ModelInferRequest()
+        request.modelName = "echo"
+        request.inputs = [.init(name: "x", datatype: "BYTES", shape: [1])]
+        request.rawInputContents = [BytesElements.encode(strings: ["hi"])]
+        let response = try await client.infer(request)
+        return try BytesElements.split(response.rawOutputContents[0]).map { String(buffer: $0) }
+    }
+
+    static func subject(port: Int, ca: String) async throws -> String {
+        let script = "echo | openssl s_client -connect 127.0.0.1:\(port) -CAfile \(ca) 2>/dev/null | openssl x509 -noout -subject"
+        return String(decoding: try await ChildProcess.run("/bin/sh", ["-c", script]).stdout, as: UTF8.self)
+    }
+
+    @Test("server TLS: curl, grpcio and the binary client over TLS; plain clients refused; a reload serves the new certificate on all three doors")
+    func serverTLS() async throws {
+        let folder = try TemporaryFolder()
+        let certificates = try await TestCertificates.make(in: folder.path)
+        try await Self.withDoors(certificates, mutual: false) { doors in
+            let ready = try await Self.curl(["--cacert", certificates.ca, "https://127.0.0.1:\(doors.http)/v2/health/ready"])
+            #expect(ready.status == "200", "\(ready)")
+            let infer = try await Self.curl([
+                "--cacert", certificates.ca, "-d", #"{"inputs": [{"name": "x", "shape": [1], "datatype": "BYTES", "data": ["hi"]}]}"#,
+                "https://localhost:\(doors.http)/v2/models/echo/infer",
+            ])
+            #expect(infer.status == "200", "\(infer)")
+            // No plain HTTP on a TLS door, and no trust without the CA.
+            #expect(try await Self.curl(["http://127.0.0.1:\(doors.http)/v2/health/ready"]).status == "000")
+            #expect(try await Self.curl(["https://127.0.0.1:\(doors.http)/v2/health/ready"]).error.contains("certificate"))
+
+            let report = try await PythonChecks.run(
+                packageRoot: HTTPDoorTests.packageRoot, script: "Tests/HTTPDoorTests/check_tls_grpc.py",
+                ["127.0.0.1:\(doors.grpc)", HTTPDoorTests.packageRoot.appendingPathComponent("proto").path, certificates.ca])
+            #expect(report.status == 0 && report.checks == 2 && report.failed == [], "\(report.log)")
+
+            let client = try await InferWireClient.connect(host: "127.0.0.1", port: doors.binary, tls: ClientTLS(trustRoots: certificates.ca))
+            #expect(try await Self.echo(client) == ["hi"])
+            await client.close()
+            await #expect(throws: (any Error).self) { _ = try await InferWireClient.connect(host: "127.0.0.1", port: doors.binary) }
+
+            // A rotation: new files, a reload; new connections on every door see the new subject.
+            try await certificates.renewServer(subject: "rotated")
+            try #require(doors.server.tls).reload()
+            for port in [doors.http, doors.grpc, doors.binary] {
+                #expect(try await Self.subject(port: port, ca: certificates.ca).contains("CN = rotated"), "port \(port)")
+            }
+            let again = try await InferWireClient.connect(host: "127.0.0.1", port: doors.binary, tls: ClientTLS(trustRoots: certificates.ca))
+            #expect(try await Self.echo(again) == ["hi"])
+            await again.close()
+        }
+    }
+
+    @Test("mutual TLS: clients without a certificate are refused in the handshake on every door; with one they are served")
+    func mutualTLS() async throws {
+        let folder = try TemporaryFolder()
+        let certificates = try await TestCertificates.make(in: folder.path)
+        try await Self.withDoors(certificates, mutual: true) { doors in
+            let url = "https://127.0.0.1:\(doors.http)/v2/health/ready"
+            #expect(try await Self.curl(["--cacert", certificates.ca, url]).status == "000")
+            #expect(try await Self.curl(["--cacert", certificates.ca, "--cert", certificates.clientCertificate, "--key", certificates.clientKey, url]).status == "200")
+
+            let report = try await PythonChecks.run(
+                packageRoot: HTTPDoorTests.packageRoot, script: "Tests/HTTPDoorTests/check_tls_grpc.py",
+                ["127.0.0.1:\(doors.grpc)", HTTPDoorTests.packageRoot.appendingPathComponent("proto").path, certificates.ca,
+                 certificates.clientCertificate, certificates.clientKey])
+            #expect(report.status == 0 && report.checks == 3 && report.failed == [], "status \(report.status): \(report.log)")
+
+            let anonymous = ClientTLS(trustRoots: certificates.ca)
+            await #expect(throws: (any Error).self) {
+                let client = try await InferWireClient.connect(host: "127.0.0.1", port: doors.binary, tls: anonymous)
+                defer { Task { await client.close() } }
+                _ = try await Self.echo(client)
+            }
+            let known = ClientTLS(trustRoots: certificates.ca, certificateChain: certificates.clientCertificate, privateKey: certificates.clientKey)
+            let client = try await InferWireClient.connect(host: "127.0.0.1", port: doors.binary, tls: known)
+            #expect(try await Self.echo(client) == ["hi"])
+            await client.close()
+        }
+    }
+
+    @Test("bad TLS files stop the start with the file named; a failed reload keeps the certificate in use")
+    func badFiles() async throws {
+        let folder = try TemporaryFolder()
+        let certificates = try await TestCertificates.make(in: folder.path)
+        #expect(throws: RepositoryError.self) { _ = try TLSFiles(.init(certificateChain: folder.path + "/missing.pem", privateKey: certificates.serverKey)) }
+        // The client's key does not go with the server's certificate.
+        do {
+            _ = try TLSFiles(.init(certificateChain: certificates.serverCertificate, privateKey: certificates.clientKey))
+            Issue.record("a mismatched key was accepted")
+        } catch {
+            #expect(error.file == certificates.clientKey && error.message.contains("does not match"), "\(error)")
+        }
+        let tls = try TLSFiles(.init(certificateChain: certificates.serverCertificate, privateKey: certificates.serverKey))
+        let before = tls.fingerprint
+        try "not a certificate".write(toFile: certificates.serverCertificate, atomically: true, encoding: .utf8)
+        #expect(throws: RepositoryError.self) { try tls.reload() }
+        #expect(tls.fingerprint == before && !before.isEmpty)
+    }
+}
