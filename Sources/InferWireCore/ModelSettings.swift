@@ -35,10 +35,16 @@ public struct ModelSettings: Sendable {
 
     /// Parses a `model-settings.json` file; errors say which file and what is wrong.
     public static func load(file path: String) throws(RepositoryError) -> ModelSettings {
-        let folder = (path as NSString).deletingLastPathComponent
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RepositoryError(file: path, message: "cannot read the file")
         }
+        return try parse(data, file: path)
+    }
+
+    /// Parses the contents of a `model-settings.json` found at `path` (its folder names the
+    /// model when the file does not).
+    public static func parse(_ data: Data, file path: String) throws(RepositoryError) -> ModelSettings {
+        let folder = (path as NSString).deletingLastPathComponent
         let json: [String: JSONValue]
         do {
             guard case .object(let object) = try JSONValue.parse(data) else {

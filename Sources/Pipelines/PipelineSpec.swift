@@ -1,6 +1,5 @@
 import Foundation
 import InferWireCore
-import Yams
 
 /// A Seldon Core 2 `Pipeline` resource, as `kubectl apply` takes it, read from a repository
 /// folder's `pipeline.yaml`:
@@ -62,7 +61,7 @@ struct PipelineSpec: Sendable, Equatable {
         func invalid(_ message: String) -> InferenceError { InferenceError(.invalidArgument, "\(file): \(message)") }
         let document: Any?
         do {
-            document = try Yams.load(yaml: text)
+            document = try YAMLValues.load(text)
         } catch {
             throw invalid("not valid YAML: \(error)")
         }

@@ -212,6 +212,12 @@ struct PipelineTests {
         ("kind: Pipeline\nmetadata: {name: bad}\nspec: {steps: [{name: a, modle: x}]}", "modle is not a step field"),
         ("kind: Pipeline\nmetadata: {name: bad}\nspec: {steps: [{name: a}], output: {steps: [z]}}", "output.steps names z"),
         ("kind: Pipeline\nmetadata: {name: bad\nspec: [", "not valid YAML"),
+        // A key that is a list: Yams.load crashed the process on it (found by FuzzSettings).
+        ("kind: Pipeline\nmetadata: {name: bad}\n[spec]: {steps: [{name: a}]}", "a mapping key must be a plain value, not a list or a mapping (line 3)"),
+        // Anchors nested ten deep, each used ten times: 10^10 values if expanded.
+        ("kind: Pipeline\nmetadata: {name: bad}\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+            + (1...9).map { "a\($0): &a\($0) [" + Array(repeating: "*a\($0 - 1)", count: 10).joined(separator: ", ") + "]" }.joined(separator: "\n")
+            + "\nspec: {steps: [{name: a}]}", "more than 100000 values"),
     ])
     func invalid(_ yaml: String, _ reason: String) async throws {
         try await Self.withServer(extra: ["bad": ["pipeline.yaml": yaml]]) { client, _, _, _ in

@@ -1,3 +1,4 @@
+@testable import HTTPDoor
 import NIOCore
 import ProtoWire
 import V2JSON
@@ -14,7 +15,10 @@ import Glibc
 //   1. what parses serializes to text that parses again, to the same text (the writer and the
 //      reader agree: escapes, numbers, key order);
 //   2. the same bytes read from a buffer whose reader index is not 0 give the same document;
-//   3. decoding the document as a V2 inference request, and its base64 media, may throw, not crash.
+//   3. decoding the document as a V2 inference request, and its base64 media, may throw, not crash;
+//   4. so may decoding it as an OpenAI chat completion request (for an OpenAI-compatible
+//      provider and for Gemini, whose `llm_parameters` differ); the V2 request it becomes must
+//      hold tensors whose data match their shapes.
 
 func violation(_ what: String, _ input: [UInt8]) -> Never {
     fatalError("FuzzJSON invariant violated: \(what); input: \(String(decoding: input.prefix(512), as: UTF8.self).debugDescription)")
@@ -40,6 +44,14 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if (try? V2RequestDecoder.decode(document, binary: nil, into: &request)) != nil {
         _ = try? Base64MediaInputs.decode(in: &request)
         _ = try? request.validateTensorData()
+    }
+    for provider in ["openai", "gemini"] {
+        guard let chat = try? OpenAIChatRequest(document, provider: provider) else { continue }
+        do {
+            try chat.message.validateTensorData()
+        } catch {
+            violation("an OpenAI request became an invalid V2 request: \(error)", input)
+        }
     }
     return 0
 }
