@@ -34,7 +34,7 @@ else
     # the suites that start servers and Python SDK scripts as processes run after the others,
     # and the load tool's latency percentiles alone at the end (with everything in parallel a
     # 5 ms call was once held up for 5 s, which no latency assertion can tell from a bug).
-    heavy="TuneCommandTests|SDKFidelityTests|PipelineServeTests"
+    heavy="TuneCommandTests|SDKFidelityTests|PipelineServeTests|SecretsTests"
     swift test --skip "LoadCommandTests|$heavy"
     swift test --skip-build --filter "$heavy"
     swift test --skip-build --filter LoadCommandTests

@@ -110,8 +110,12 @@ struct OpenAISimulation {
             return ProviderErrorBody.openAI(.unauthorized, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username. You can obtain an API key from https://platform.openai.com/account/api-keys.")
         }
         guard header == "Bearer \(configuration.openAIKey)" else {
-            // The real message shows the key's first and last characters; the simulator shows none.
-            return ProviderErrorBody.openAI(.unauthorized, "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.", code: "invalid_api_key")
+            // As the real API: the key sent, masked but for its first 8 and last 4 characters.
+            let sent = Array(header.dropFirst(7))
+            let masked = sent.count > 12 ? String(sent.prefix(8)) + String(repeating: "*", count: sent.count - 12) + String(sent.suffix(4)) : "****"
+            return ProviderErrorBody.openAI(
+                .unauthorized, "Incorrect API key provided: \(masked). You can find your API key at https://platform.openai.com/account/api-keys.",
+                code: "invalid_api_key")
         }
         return nil
     }

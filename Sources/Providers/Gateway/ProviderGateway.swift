@@ -1,7 +1,8 @@
 import Foundation
 
 /// Sends a caller's request on to a provider with the gateway's credentials and hands back the
-/// provider's answer as it is (status, content type, body), errors included: the tuning routes
+/// provider's answer as it is (status, content type, body), errors included (a refused key
+/// quoted in one is redacted): the tuning routes
 /// of the HTTP door are this, so an SDK pointed at InferWire tunes through it without the keys.
 /// One attempt: a relayed POST is not ours to repeat. Only an unreachable provider gets an
 /// answer of the gateway's own, 502 in that provider's error shape.
@@ -40,7 +41,12 @@ public struct ProviderGateway: Sendable {
                                   totalTimeout: .seconds(600))
         do {
             let response = try await engine.execute(request)
-            return (response.head.status, response.head.header("content-type"), try await response.collect(limit: 512 << 20))
+            var answer = try await response.collect(limit: 512 << 20)
+            // A refused key is quoted back (masked, but partly): that key is the gateway's, not the caller's.
+            if response.head.status == 401 || response.head.status == 403 {
+                answer = Array(OpenAIChatFormat.redactingKeys(String(decoding: answer, as: UTF8.self)).utf8)
+            }
+            return (response.head.status, response.head.header("content-type"), answer)
         } catch let error as HTTPClientError {
             return (502, "application/json", Array(unreachable(error.message).utf8))
         }

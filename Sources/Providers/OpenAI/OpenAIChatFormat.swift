@@ -168,12 +168,22 @@ public enum OpenAIChatFormat {
         return events
     }
 
+    /// OpenAI quotes a rejected key, masked but for its first 8 and last 4 characters ("Incorrect
+    /// API key provided: sk-proj-****abcd."): the operator's key, even partly, is not for the
+    /// server's callers or logs.
+    static func redactingKeys(_ message: String) -> String {
+        guard let range = message.range(of: "API key provided: ") else { return message }
+        let rest = message[range.upperBound...]
+        let end = rest.firstIndex { $0 == " " || $0 == "\n" } ?? rest.endIndex
+        return message[..<range.upperBound] + "[redacted]" + (rest[..<end].hasSuffix(".") ? "." : "") + rest[end...]
+    }
+
     /// The provider's error body (`{"error": {"message", "type", "code"}}`) as a ProviderError.
     public static func error(status: Int, body: [UInt8]) -> ProviderError {
         let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
         let error = object?["error"] as? [String: Any]
         let message = error?["message"] as? String ?? String(decoding: body.prefix(512), as: UTF8.self)
-        return ProviderError(ProviderError.code(forHTTPStatus: status), "OpenAI \(status): \(message)")
+        return ProviderError(ProviderError.code(forHTTPStatus: status), "OpenAI \(status): \(redactingKeys(message))")
     }
 }
 
