@@ -20,6 +20,9 @@ import NIOHTTP1
 /// - **idle timeout**: kept here for the whole connection (Hummingbird's is off): a connection
 ///   with no traffic for the timeout (counted from the last bytes read or the last answer) while
 ///   idle or mid-request is closed, one waiting for an answer is not;
+/// - **request timeout**: a request whose head and body have not all arrived this long after
+///   its head did (a body trickled a byte at a time keeps a connection from being idle, not
+///   from this) is answered 408 and the connection closed, on either way in;
 /// - **drain**: on `ChannelShouldQuiesceEvent` a call in progress here finishes, its answer says
 ///   `connection: close`, then the connection closes; otherwise the event goes on to Hummingbird;
 /// - **metrics**: the same `inferwire_http_requests_total` labels as the route would give.
@@ -34,6 +37,7 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var metrics: ServerMetrics
         var maxBodyBytes: Int
         var idleTimeout: Duration
+        var requestTimeout: Duration
     }
 
     private enum Kind {
@@ -78,6 +82,8 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var quiescing = false
     private var lastActivity = ContinuousClock.now
     private var idleCheck: Scheduled<Void>?
+    /// When the head of the request being read arrived; nil between requests.
+    private var readingSince: ContinuousClock.Instant?
 
     init(settings: Settings, eventLoop: EventLoop) {
         self.settings = settings
@@ -115,6 +121,8 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func take(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
+            readingSince = .now
+            if idleCheck == nil || settings.requestTimeout < settings.idleTimeout { scheduleIdleCheck(context, after: settings.requestTimeout) }
             if forwardedOpen == 0, !quiescing, case .idle = mode, let (kind, route) = fastRoute(head) {
                 var body = context.channel.allocator.buffer(capacity: 0)
                 if let length = head.headers.first(name: "content-length").flatMap(Int.init) { body.reserveCapacity(length) }
@@ -133,6 +141,7 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 context.fireChannelRead(wrapInboundOut(part))
             }
         case .end:
+            readingSince = nil
             if case .collecting(let call) = mode {
                 serve(call, context: context)
             } else {
@@ -313,12 +322,33 @@ final class FastInferHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .idle: forwardedOpen > 0 && !forwardedReading
         }
         let quiet = ContinuousClock.now - lastActivity
-        if waiting {
+        if let readingSince, ContinuousClock.now - readingSince >= settings.requestTimeout {
+            requestTimedOut(context)
+        } else if waiting {
             scheduleIdleCheck(context, after: settings.idleTimeout)
         } else if quiet >= settings.idleTimeout {
             context.close(promise: nil)
         } else {
-            scheduleIdleCheck(context, after: settings.idleTimeout - quiet)
+            let untilRequestTimeout = readingSince.map { settings.requestTimeout - (ContinuousClock.now - $0) } ?? settings.idleTimeout
+            scheduleIdleCheck(context, after: min(settings.idleTimeout - quiet, untilRequestTimeout))
         }
+    }
+
+    /// 408 with V2's error body, then close: what was read of the request is dropped (the route
+    /// it was forwarded to, if any, fails on the closed channel).
+    private func requestTimedOut(_ context: ChannelHandlerContext) {
+        let seconds = Double(settings.requestTimeout.components.seconds) + Double(settings.requestTimeout.components.attoseconds) / 1e18
+        let body = V2InferCall.errorBody("the request was not received within \(seconds.formatted()) s (request timeout)")
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        headers.add(name: "connection", value: "close")
+        headers.add(name: "server", value: "inferwire")
+        settings.metrics.httpFinished(route: "request timeout", method: "", status: 408, duration: .zero)
+        mode = .serving  // nothing more is read on this connection
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .requestTimeout, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 }

@@ -27,7 +27,8 @@ public struct HTTPDoor: Service {
         application = Application(
             router: router,
             server: .http1OnEventLoops(
-                fastPath: .init(dataPlane: dataPlane, metrics: metrics, maxBodyBytes: settings.maxBodyBytes, idleTimeout: settings.idleTimeout),
+                fastPath: .init(dataPlane: dataPlane, metrics: metrics, maxBodyBytes: settings.maxBodyBytes, idleTimeout: settings.idleTimeout,
+                    requestTimeout: settings.requestTimeout),
                 tls: tls),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "inferwire"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },

@@ -7,10 +7,16 @@ public struct HTTPDoorSettings: Sendable, Equatable {
     public var maxBodyBytes: Int
     /// A connection that sends nothing for this long (idle, or stalled mid-request) is closed.
     public var idleTimeout: Duration
+    /// A request must have all arrived (head and body) this long after its head: slow bodies get 408.
+    public var requestTimeout: Duration
 
     public static let defaultPort = 8080
 
-    public init(host: String = "0.0.0.0", port: Int = defaultPort, maxBodyBytes: Int = 64 << 20, idleTimeout: Duration = .seconds(60)) {
+    public init(
+        host: String = "0.0.0.0", port: Int = defaultPort, maxBodyBytes: Int = 64 << 20, idleTimeout: Duration = .seconds(60),
+        requestTimeout: Duration = .seconds(120)
+    ) {
+        self.requestTimeout = requestTimeout
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes

@@ -17,6 +17,8 @@ public struct ServerSettings: Sendable, Equatable {
     public var httpMaxBodyBytes = 64 << 20
     /// Seconds an HTTP connection may send nothing before it is closed (`http_idle_timeout`).
     public var httpIdleTimeoutSeconds = 60.0
+    /// Seconds a request's head and body may take to arrive once its head has (`http_request_timeout`): 408 after.
+    public var httpRequestTimeoutSeconds = 120.0
     /// MLServer's `metrics_port`: Prometheus exposition over HTTP.
     public var metricsPort = 8082
     /// MLServer's `metrics_endpoint`; empty disables the metrics server.
@@ -127,6 +129,12 @@ public struct ServerSettings: Sendable, Equatable {
                 throw RepositoryError(file: source, message: "http_idle_timeout must be a number of seconds, got '\(text)'")
             }
             httpIdleTimeoutSeconds = value
+        }
+        if let text = values["http_request_timeout"] {
+            guard let value = Double(text), value > 0, value < 86_400 else {
+                throw RepositoryError(file: source, message: "http_request_timeout must be a number of seconds, got '\(text)'")
+            }
+            httpRequestTimeoutSeconds = value
         }
         if let value = values["model_repository_root"] { modelRepositoryRoot = value }
         if let value = try number("metrics_port", Int.self) { metricsPort = value }

@@ -175,7 +175,8 @@ struct ServeService: Service {
             dataPlane: server.dataPlane,
             settings: HTTPDoorSettings(
                 host: settings.host, port: settings.httpPort, maxBodyBytes: settings.httpMaxBodyBytes,
-                idleTimeout: .milliseconds(Int64(settings.httpIdleTimeoutSeconds * 1000))),
+                idleTimeout: .milliseconds(Int64(settings.httpIdleTimeoutSeconds * 1000)),
+                requestTimeout: .milliseconds(Int64(settings.httpRequestTimeoutSeconds * 1000))),
             metrics: server.metrics, logger: Logger(label: "inferwire.http"),
             relays: try TuningGateway.routes(providers: providers, environment: environment), tls: server.tls) { port in
             sink.line("http on \(settings.host):\(port)\(server.tls == nil ? "" : " (TLS)")")

@@ -35,6 +35,7 @@ struct HTTPDoorTests {
     /// own, so that the rest of the suite on the shared ones cannot stall its timers.
     static func withDoor(
         authToken: String? = nil, tokensFile: String? = nil, maxBodyBytes: Int = 2 << 20, idleTimeout: Duration = .seconds(60),
+        requestTimeout: Duration = .seconds(120),
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, _ body: (String, InferWireServer) async throws -> Void
     ) async throws {
         let folder = try TemporaryFolder()
@@ -60,7 +61,8 @@ struct HTTPDoorTests {
         let server = try await InferWireServer.start(settings: settings, runtimes: runtimes)
         let port = NIOLockedValueBox<Int?>(nil)
         let door = HTTPDoor(
-            dataPlane: server.dataPlane, settings: HTTPDoorSettings(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, idleTimeout: idleTimeout),
+            dataPlane: server.dataPlane, settings: HTTPDoorSettings(
+                host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, idleTimeout: idleTimeout, requestTimeout: requestTimeout),
             metrics: server.metrics, group: group
         ) { bound in port.withLockedValue { $0 = bound } }
         let group = ServiceGroup(configuration: .init(services: [door], logger: Logger(label: "test")))
@@ -191,6 +193,38 @@ struct HTTPDoorTests {
             let seconds = Double(output.split(separator: " ").dropFirst(2).first ?? "") ?? -1
             #expect(seconds >= 0.5 && seconds < 10, "\(output)")
             let next = try await ChildProcess.run("/usr/bin/curl", ["-s", "--max-time", "10", "--retry", "2", "--retry-all-errors", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/v2/health/live"])
+            #expect(String(decoding: next.stdout, as: UTF8.self) == "200")
+        }
+    }
+
+    @Test("a body trickled a byte at a time (slowloris) never idles but gets 408 at the request timeout, on the fast path and a routed one; the server serves the next", arguments: [
+        "/v2/models/echo/infer", "/v2/repository/index",
+    ])
+    func slowBody(_ path: String) async throws {
+        try await Self.withDoor(idleTimeout: .seconds(1), requestTimeout: .seconds(2)) { base, _ in
+            let port = base.split(separator: ":").last.map(String.init) ?? ""
+            let output = try await Self.runScript("""
+                import socket, time
+                s = socket.create_connection(("127.0.0.1", \(port)))
+                s.sendall(b"POST \(path) HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\nContent-Length: 400\\r\\n\\r\\n")
+                start, data = time.time(), b""
+                s.settimeout(0.25)
+                while time.time() - start < 15:
+                    try:
+                        s.sendall(b" ")
+                        chunk = s.recv(4096)
+                        if not chunk: break
+                        data += chunk
+                    except socket.timeout:
+                        continue
+                    except (BrokenPipeError, ConnectionResetError):
+                        break
+                print("after %.1f s: %r" % (time.time() - start, data.split(b"\\r\\n")[0] + b" " + data.split(b"\\r\\n\\r\\n")[-1]))
+                """)
+            let seconds = Double(output.split(separator: " ")[1]) ?? -1
+            #expect(seconds >= 1.5 && seconds < 8, "\(output)")
+            #expect(output.contains("HTTP/1.1 408 Request Timeout") && output.contains("the request was not received within 2 s"), "\(output)")
+            let next = try await ChildProcess.run("/usr/bin/curl", ["-s", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/v2/health/live"])
             #expect(String(decoding: next.stdout, as: UTF8.self) == "200")
         }
     }
