@@ -15,13 +15,23 @@ public struct GRPCDoor: Service {
         public var port: Int
         /// The largest request message, in bytes (RESOURCE_EXHAUSTED above it).
         public var maxMessageBytes: Int
+        /// A connection with no RPC for this long gets GOAWAY and is closed (grpc-swift's default: never).
+        public var idleTimeout: Duration
+        /// RPCs one connection may run at once, advertised as HTTP/2's MAX_CONCURRENT_STREAMS
+        /// (grpc-swift's default: no limit).
+        public var maxConcurrentStreams: Int
 
         public static let defaultPort = 8081
 
-        public init(host: String = "0.0.0.0", port: Int = defaultPort, maxMessageBytes: Int = 64 << 20) {
+        public init(
+            host: String = "0.0.0.0", port: Int = defaultPort, maxMessageBytes: Int = 64 << 20, idleTimeout: Duration = .seconds(60),
+            maxConcurrentStreams: Int = 1024
+        ) {
             self.host = host
             self.port = port
             self.maxMessageBytes = maxMessageBytes
+            self.idleTimeout = idleTimeout
+            self.maxConcurrentStreams = maxConcurrentStreams
         }
     }
 
@@ -32,7 +42,11 @@ public struct GRPCDoor: Service {
     public init(dataPlane: DataPlane, settings: Settings, tls: TLSFiles? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
         let transport = HTTP2ServerTransport.Posix(
             address: .ipv4(host: settings.host, port: settings.port), transportSecurity: tls.map(Self.security) ?? .plaintext,
-            config: .defaults { $0.rpc.maxRequestPayloadSize = settings.maxMessageBytes })
+            config: .defaults {
+                $0.rpc.maxRequestPayloadSize = settings.maxMessageBytes
+                $0.connection.maxIdleTime = settings.idleTimeout
+                $0.http2.maxConcurrentStreams = settings.maxConcurrentStreams
+            })
         server = GRPCServer(
             transport: transport,
             services: [

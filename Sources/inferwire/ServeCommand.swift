@@ -183,7 +183,10 @@ struct ServeService: Service {
         }
         let grpc = settings.grpcPort < 0 ? nil : GRPCDoor(
             dataPlane: server.dataPlane,
-            settings: .init(host: settings.host, port: settings.grpcPort, maxMessageBytes: Int(settings.maxFrameSize)), tls: server.tls) { port in
+            settings: .init(
+                host: settings.host, port: settings.grpcPort, maxMessageBytes: Int(settings.maxFrameSize),
+                idleTimeout: .milliseconds(Int64(settings.httpIdleTimeoutSeconds * 1000)), maxConcurrentStreams: Int(settings.maxConcurrentStreams)),
+            tls: server.tls) { port in
             sink.line("grpc on \(settings.host):\(port)\(server.tls == nil ? "" : " (TLS)")")
         }
         // A signal that came while the server started: drain what started, open no more doors

@@ -72,4 +72,55 @@ struct GRPCDoorTests {
             #expect(report.failed == [], "\(name): \(report.log)")
         }
     }
+
+    @Test("connection limits on the wire: MAX_CONCURRENT_STREAMS in the server's SETTINGS, and an idle connection gets GOAWAY and is closed")
+    func connectionLimits() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("echo/model-settings.json", #"{"name": "echo", "implementation": "echo"}"#)
+        var settings = ServerSettings()
+        settings.host = "127.0.0.1"
+        settings.binaryPort = 0
+        settings.metricsEndpoint = ""
+        settings.modelRepositoryRoot = folder.path
+        let server = try await InferWireServer.start(settings: settings)
+        let port = NIOLockedValueBox<Int?>(nil)
+        let door = GRPCDoor(
+            dataPlane: server.dataPlane, settings: .init(host: "127.0.0.1", port: 0, idleTimeout: .seconds(1), maxConcurrentStreams: 3)
+        ) { bound in port.withLockedValue { $0 = bound } }
+        let group = ServiceGroup(configuration: .init(services: [door], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while port.withLockedValue({ $0 }) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        let bound = try #require(port.withLockedValue { $0 })
+        // Raw HTTP/2 frames: what the server advertises and does is the point.
+        let script = """
+            import socket, struct, time
+            s = socket.create_connection(("127.0.0.1", \(bound)))
+            s.sendall(b"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n" + struct.pack(">I", 0)[1:] + b"\\x04\\x00" + struct.pack(">I", 0))
+            s.settimeout(10)
+            start, data, settings, goaway = time.time(), b"", {}, None
+            while goaway is None:
+                chunk = s.recv(65536)
+                if not chunk: break
+                data += chunk
+                while len(data) >= 9:
+                    length = int.from_bytes(data[:3], "big"); kind, flags = data[3], data[4]
+                    if len(data) < 9 + length: break
+                    payload, data = data[9:9 + length], data[9 + length:]
+                    if kind == 4 and not flags & 1:
+                        for i in range(0, length, 6):
+                            settings[int.from_bytes(payload[i:i + 2], "big")] = int.from_bytes(payload[i + 2:i + 6], "big")
+                        s.sendall(b"\\x00\\x00\\x00\\x04\\x01" + struct.pack(">I", 0))
+                    if kind == 7: goaway = time.time() - start
+            print("max_concurrent_streams=%s goaway_after=%s" % (settings.get(3), "%.1f" % goaway if goaway is not None else None))
+            """
+        let result = try await ChildProcess.run(try PythonChecks.python(packageRoot: Self.packageRoot), ["-c", script])
+        let output = String(decoding: result.stdout + result.stderr, as: UTF8.self)
+        #expect(output.contains("max_concurrent_streams=3 "), "\(output)")
+        let after = output.components(separatedBy: "goaway_after=").last.flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(after.map { $0 >= 0.8 && $0 < 5 } == true, "\(output)")
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        await server.shutdown(timeout: .zero)
+    }
 }

@@ -15,7 +15,8 @@ struct AccessTests {
     {"tokens": [
       {"name": "echo-only", "token": "tok-echo", "models": ["echo*"], "operations": ["infer", "metadata"]},
       {"name": "ops", "sha256": "SHA", "operations": ["metadata", "repository"]},
-      {"name": "slow", "token": "tok-slow", "models": ["echo"], "operations": ["infer"], "rate": {"requests_per_second": 0.5, "burst": 2}}
+      {"name": "slow", "token": "tok-slow", "models": ["echo"], "operations": ["infer"], "rate": {"requests_per_second": 0.5, "burst": 2}},
+      {"name": "single", "token": "tok-single", "models": ["echo"], "operations": ["infer"], "max_concurrent": 1}
     ]}
     """#
 
@@ -80,6 +81,33 @@ struct AccessTests {
             for answer in [allowed, otherModel, load, index, limited, unknown, chat] {
                 #expect(!answer.body.contains("tok-"), "\(answer)")
             }
+        }
+    }
+
+    @Test("max_concurrent: a second call while the first runs is 429 on HTTP and RESOURCE_EXHAUSTED on the binary door; the slot comes back when the call ends, failed ones included")
+    func concurrency() async throws {
+        let folder = try TemporaryFolder()
+        try await HTTPDoorTests.withDoor(tokensFile: try Self.tokensFile(folder)) { (base: String, server: InferWireServer) in
+            let slow = #"{"parameters": {"delay_ms": 1500}, "inputs": [{"name": "x", "shape": [1], "datatype": "BYTES", "data": ["hi"]}]}"#
+            let first = Task {
+                try await Self.curl(["-H", "Authorization: Bearer tok-single", "-H", "content-type: application/json", "-d", slow, "\(base)/v2/models/echo/infer"])
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            let second = try await Self.infer(base, model: "echo", token: "tok-single")
+            #expect(second.status == "429" && second.body.contains("token 'single' has 1 calls running, its limit"), "\(second)")
+            let port = try #require(server.server.localAddress?.port)
+            let client = try await InferWireClient.connect(host: "127.0.0.1", port: port, token: "tok-single")
+            var request = ModelInferRequest()
+            request.modelName = "echo"
+            request.inputs = [.init(name: "x", datatype: "BYTES", shape: [1])]
+            request.rawInputContents = [BytesElements.encode(strings: ["hi"])]
+            await #expect { try await client.infer(request) } throws: { ($0 as? InferenceError)?.code == .resourceExhausted }
+            #expect(try await first.value.status == "200")
+            // The slot is back; a call that fails after taking it (no such version) gives it back too.
+            #expect(try await Self.infer(base, model: "echo", token: "tok-single").status == "200")
+            #expect(try await Self.infer(base, model: "echo/versions/9", token: "tok-single").status == "404")
+            _ = try await client.infer(request)
+            await client.close()
         }
     }
 

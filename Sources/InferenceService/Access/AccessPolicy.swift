@@ -27,12 +27,18 @@ public struct AccessPolicy: Sendable {
         public var models: [String]
         public var operations: Set<Operation>
         public var rate: RateLimit?
+        /// Inference calls (streams included) this token may have running at once.
+        public var maxConcurrent: Int?
 
-        public init(name: String, models: [String] = ["*"], operations: Set<Operation> = Set(Operation.allCases), rate: RateLimit? = nil) {
+        public init(
+            name: String, models: [String] = ["*"], operations: Set<Operation> = Set(Operation.allCases), rate: RateLimit? = nil,
+            maxConcurrent: Int? = nil
+        ) {
             self.name = name
             self.models = models
             self.operations = operations
             self.rate = rate
+            self.maxConcurrent = maxConcurrent
         }
 
         public func allows(model: String) -> Bool {
@@ -46,6 +52,15 @@ public struct AccessPolicy: Sendable {
     public struct Caller: Sendable {
         public let grant: Grant
         let limiter: RateLimiter?
+        let running: RunningCalls?
+    }
+
+    /// A running inference call counted against its token's `maxConcurrent`: release it when
+    /// the call ends (answered, failed or cancelled).
+    public struct CallPermit: Sendable {
+        let running: RunningCalls
+
+        public func release() { running.end() }
     }
 
     private let grants: [[UInt8]: Caller]
@@ -63,7 +78,7 @@ public struct AccessPolicy: Sendable {
     init(digests: [(digest: [UInt8], grant: Grant)]) {
         var grants: [[UInt8]: Caller] = [:]
         for (digest, grant) in digests {
-            grants[digest] = Caller(grant: grant, limiter: grant.rate.map { RateLimiter($0) })
+            grants[digest] = Caller(grant: grant, limiter: grant.rate.map { RateLimiter($0) }, running: grant.maxConcurrent.map { RunningCalls(limit: $0) })
         }
         self.init(grants: grants)
     }
@@ -94,7 +109,23 @@ public struct AccessPolicy: Sendable {
     /// against its grant (PERMISSION_DENIED), then takes one request from its rate
     /// (RESOURCE_EXHAUSTED, with `retry-after` seconds in the details).
     public func admit(_ authorization: String, _ operation: Operation, model: String?) throws(InferenceError) {
-        guard let caller = try identify(authorization) else { return }
+        _ = try admitted(authorization, operation, model: model)
+    }
+
+    /// `admit` for an inference call, which also takes one of the token's concurrent calls
+    /// (RESOURCE_EXHAUSTED when all are running). Nil: nothing to release.
+    public func admitCall(_ authorization: String, model: String) throws(InferenceError) -> CallPermit? {
+        guard let caller = try admitted(authorization, .infer, model: model), let running = caller.running else { return nil }
+        guard running.start() else {
+            throw InferenceError(
+                .resourceExhausted, "token '\(caller.grant.name)' has \(running.limit) calls running, its limit; retry when one ends",
+                details: [InferenceError.retryAfterKey: "1"])
+        }
+        return CallPermit(running: running)
+    }
+
+    private func admitted(_ authorization: String, _ operation: Operation, model: String?) throws(InferenceError) -> Caller? {
+        guard let caller = try identify(authorization) else { return nil }
         let grant = caller.grant
         guard grant.operations.contains(operation) else {
             throw InferenceError(.permissionDenied, "token '\(grant.name)' may not use \(operation.rawValue) calls")
@@ -109,6 +140,7 @@ public struct AccessPolicy: Sendable {
                 "token '\(grant.name)' is over its rate of \(limiter.limit.requestsPerSecond.formatted) requests/s (burst \(limiter.limit.burst)); retry after \(seconds) s",
                 details: [InferenceError.retryAfterKey: String(seconds)])
         }
+        return caller
     }
 }
 

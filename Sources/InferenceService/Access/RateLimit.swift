@@ -50,3 +50,28 @@ final class RateLimiter: Sendable {
         bucket.withLockedValue { $0.take(now: .now()) }
     }
 }
+
+/// One grant's running inference calls, shared by every door and connection.
+final class RunningCalls: Sendable {
+    let limit: Int
+    private let count = NIOLockedValueBox(0)
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Takes a slot; false when all `limit` are taken.
+    func start() -> Bool {
+        count.withLockedValue { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func end() {
+        count.withLockedValue { $0 -= 1 }
+    }
+
+    var running: Int { count.withLockedValue { $0 } }
+}

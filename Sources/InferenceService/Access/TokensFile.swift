@@ -5,15 +5,15 @@ import InferWireCore
 ///
 ///     {"tokens": [
 ///       {"name": "chat-app", "token": "s3cret", "models": ["chatbot", "chat-*"],
-///        "operations": ["infer", "metadata"], "rate": {"requests_per_second": 5, "burst": 10}},
+///        "operations": ["infer", "metadata"], "rate": {"requests_per_second": 5, "burst": 10}, "max_concurrent": 4},
 ///       {"name": "ops", "sha256": "<hex digest of the token>", "operations": ["metadata", "repository"]}
 ///     ]}
 ///
 /// `token` or `sha256` (so the file need not hold the secret itself); `models` defaults to
-/// every model, `operations` to all of them (infer, metadata, repository, tuning), `rate` to
-/// none. Errors name the file and the entry, never a token.
+/// every model, `operations` to all of them (infer, metadata, repository, tuning), `rate` and
+/// `max_concurrent` (inference calls running at once) to none. Errors name the file and the entry, never a token.
 public enum TokensFile {
-    static let entryKeys: Set<String> = ["name", "token", "sha256", "models", "operations", "rate"]
+    static let entryKeys: Set<String> = ["name", "token", "sha256", "models", "operations", "rate", "max_concurrent"]
 
     public static func load(_ path: String) throws(RepositoryError) -> AccessPolicy {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -79,6 +79,12 @@ public enum TokensFile {
                 let burst = rate["burst"]?.number ?? max(1, perSecond.rounded(.up))
                 guard burst >= 1, burst <= 1e6, burst == burst.rounded() else { throw invalid("\(place).rate.burst must be a whole number of at least 1") }
                 grant.rate = RateLimit(requestsPerSecond: perSecond, burst: Int(burst))
+            }
+            if let limit = object["max_concurrent"] {
+                guard let count = limit.number, count >= 1, count <= 1e6, count == count.rounded() else {
+                    throw invalid("\(place).max_concurrent must be a whole number of at least 1")
+                }
+                grant.maxConcurrent = Int(count)
             }
             digests.append((digest, grant))
         }

@@ -60,7 +60,8 @@ public struct DataPlane: Sendable {
     // MARK: Inference
 
     public func infer(_ request: ModelInferRequest, context: RequestContext) async throws(InferenceError) -> ModelInferResponse {
-        let (request, runtime, outputs) = try await prepare(request, context)
+        let (request, runtime, outputs, permit) = try await prepare(request, context)
+        defer { permit?.release() }
         let context = context.forRuntime
         let response = try await RuntimeCall.run { try await runtime.infer(request, context: context) }
         return try outputs.select(from: response, strict: true)
@@ -70,7 +71,8 @@ public struct DataPlane: Sendable {
     public func inferStream(
         _ request: ModelInferRequest, context: RequestContext, send: (ModelInferResponse) async -> Void
     ) async throws(InferenceError) {
-        let (request, runtime, outputs) = try await prepare(request, context)
+        let (request, runtime, outputs, permit) = try await prepare(request, context)
+        defer { permit?.release() }
         let context = context.forRuntime
         try await RuntimeCall.run {
             for try await response in runtime.inferStream(request, context: context) {
@@ -84,11 +86,23 @@ public struct DataPlane: Sendable {
     /// input names, tensor data against shapes, requested outputs the model can answer.
     private func prepare(
         _ request: ModelInferRequest, _ context: RequestContext
-    ) async throws(InferenceError) -> (ModelInferRequest, any InferenceRuntime, RequestedOutputs) {
+    ) async throws(InferenceError) -> (ModelInferRequest, any InferenceRuntime, RequestedOutputs, AccessPolicy.CallPermit?) {
         try authenticate(context)
         var request = request
         (request.modelName, request.modelVersion) = try route(request.modelName, request.modelVersion, context)
-        try access.admit(context.authorization, .infer, model: request.modelName)
+        let permit = try access.admitCall(context.authorization, model: request.modelName)
+        // Whatever fails from here on gives the call's slot back.
+        do throws(InferenceError) {
+            return try await prepareAdmitted(request, permit)
+        } catch {
+            permit?.release()
+            throw error
+        }
+    }
+
+    private func prepareAdmitted(
+        _ request: ModelInferRequest, _ permit: AccessPolicy.CallPermit?
+    ) async throws(InferenceError) -> (ModelInferRequest, any InferenceRuntime, RequestedOutputs, AccessPolicy.CallPermit?) {
         if let duplicate = Self.duplicateName(request.inputs.map(\.name)) {
             throw InferenceError(.invalidArgument, "input '\(duplicate)' appears more than once")
         }
@@ -101,7 +115,7 @@ public struct DataPlane: Sendable {
         // Most requests name no outputs: then the runtime's metadata is not even built.
         let outputs = request.outputs.isEmpty
             ? RequestedOutputs.all : try RequestedOutputs(request.outputs, declared: runtime.metadata().outputs.map(\.name))
-        return (request, runtime, outputs)
+        return (request, runtime, outputs, permit)
     }
 
     /// The first name that appears twice; pairwise for the few inputs a request has (no set
