@@ -189,12 +189,18 @@ func runBinary(
     return (running.process.terminationStatus, running.stdout, running.stderr)
 }
 
-/// A loopback port nobody listens on right now: bound to port 0, then released.
+/// A loopback port nobody listens on right now, bound and then released for a process to take.
+/// Picked at random below Linux's ephemeral range (32768 and up): a port handed out there could
+/// be taken, between this release and the process's bind, by anything on the machine that binds
+/// port 0 or connects out (which happened: another server got it, and the test talked to that).
 func freePort() async throws -> Int {
-    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-        .bind(host: "127.0.0.1", port: 0).get()
-    let port = try #require(channel.localAddress?.port)
-    try await channel.close()
-    return port
+    for _ in 0..<100 {
+        let candidate = Int.random(in: 20_000..<32_000)
+        guard let channel = try? await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: candidate).get()
+        else { continue }
+        try await channel.close()
+        return candidate
+    }
+    throw ChildProcess.Missing(description: "no free port in 20000..<32000 after 100 tries")
 }
