@@ -1,11 +1,12 @@
 """Chatbot turns against a load balancer for a fixed time, recording what was acknowledged.
 
 Each turn is a new conversation (a fresh memory_id) with a request id; a turn that fails (a
-connection reset by a killed replica, a 5xx) is retried with the same id up to twice, 100 ms
-apart, as a careful client would. Writes a JSON report: turns sent, acknowledged, failed after the retry, retries,
+connection reset by a killed replica, a 5xx) is retried with the same id, RETRIES times (default
+2), 100 ms apart, as a careful client would (scripts/chaos.sh allows enough retries to outlast a
+restart). Writes a JSON report: turns sent, acknowledged, failed after the retry, retries,
 requests/s, latency percentiles, and every acknowledged memory_id (for the store check).
 
-Usage: client.py URL SECONDS CONCURRENCY REPORT.json
+Usage: client.py URL SECONDS CONCURRENCY REPORT.json [RETRIES]
 """
 import http.client
 import json
@@ -16,6 +17,7 @@ import urllib.parse
 import uuid
 
 URL, SECONDS, CONCURRENCY, REPORT = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+RETRIES = int(sys.argv[5]) if len(sys.argv) > 5 else 2
 target = urllib.parse.urlparse(URL)
 lock = threading.Lock()
 acknowledged, failed, latencies = [], [], []
@@ -36,7 +38,7 @@ def worker():
     while time.time() < stop_at:
         memory_id, request_id = str(uuid.uuid4()), str(uuid.uuid4())
         payload = body(memory_id, request_id)
-        for attempt in range(3):
+        for attempt in range(RETRIES + 1):
             started = time.perf_counter()
             try:
                 if connection is None:
@@ -58,7 +60,7 @@ def worker():
                     acknowledged.append(memory_id)
                     latencies.append(time.perf_counter() - started)
                 break
-            if attempt < 2:
+            if attempt < RETRIES:
                 with lock:
                     retries[0] += 1
                 time.sleep(0.1)

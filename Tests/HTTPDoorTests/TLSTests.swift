@@ -32,11 +32,14 @@ struct TLSTests {
         settings.binaryPort = 0
         settings.metricsEndpoint = ""
         settings.modelRepositoryRoot = folder.path
+        settings.timeouts.handshake = .seconds(1)
         settings.tls = TLSFiles.Paths(
             certificateChain: certificates.serverCertificate, privateKey: certificates.serverKey, clientCA: mutual ? certificates.ca : nil)
         let server = try await InferWireServer.start(settings: settings)
         let ports = NIOLockedValueBox<(http: Int?, grpc: Int?)>((nil, nil))
-        let http = HTTPDoor(dataPlane: server.dataPlane, settings: HTTPDoorSettings(host: "127.0.0.1", port: 0), tls: server.tls) { port in
+        let http = HTTPDoor(
+            dataPlane: server.dataPlane, settings: HTTPDoorSettings(host: "127.0.0.1", port: 0, idleTimeout: .seconds(2)), tls: server.tls
+        ) { port in
             ports.withLockedValue { $0.http = port }
         }
         let grpc = GRPCDoor(dataPlane: server.dataPlane, settings: .init(host: "127.0.0.1", port: 0), tls: server.tls) { port in
@@ -140,6 +143,32 @@ struct TLSTests {
             let client = try await InferWireClient.connect(host: "127.0.0.1", port: doors.binary, tls: known)
             #expect(try await Self.echo(client) == ["hi"])
             await client.close()
+        }
+    }
+
+    @Test("a peer that connects and never starts the TLS handshake is closed by the door's own timeout (binary: handshake, HTTP: idle), then NIOSSL's shutdown wait")
+    func stalledHandshake() async throws {
+        let folder = try TemporaryFolder()
+        let certificates = try await TestCertificates.make(in: folder.path)
+        try await Self.withDoors(certificates, mutual: false) { doors in
+            // The close goes through NIOSSL, which may wait up to its shutdown timeout (5 s) for a
+            // close_notify that a peer which never handshook will not send.
+            for (door, port, limit) in [("binary", doors.binary, 1.0), ("HTTP", doors.http, 2.0)] {
+                let script = """
+                    import socket, time
+                    s = socket.create_connection(("127.0.0.1", \(port)))
+                    s.settimeout(15)
+                    start = time.time()
+                    try:
+                        data = s.recv(4096)
+                    except ConnectionResetError:
+                        data = b""
+                    print("%.1f" % (time.time() - start))
+                    """
+                let result = try await ChildProcess.run(try PythonChecks.python(packageRoot: HTTPDoorTests.packageRoot), ["-c", script])
+                let seconds = Double(String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+                #expect(seconds >= limit * 0.8 && seconds < limit + 6.5, "\(door) door: closed after \(seconds) s; \(String(decoding: result.stderr, as: UTF8.self))")
+            }
         }
     }
 
