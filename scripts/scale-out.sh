@@ -10,26 +10,9 @@
 # Writes Benchmarks/scale-out/results/<UTC time>.json and prints a table (docs/BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root="$(pwd)"
 seconds="${SCALE_SECONDS:-10}"
 concurrency="${SCALE_CONCURRENCY:-64}"
-bash scripts/install-system-packages.sh --build postgresql haproxy
-swift build -c release --product inferwire >&2
-binary="$root/.build/release/inferwire"
-python="$(bash scripts/python-env.sh)"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-    [ -n "${postgres_dir:-}" ] && bash scripts/postgres-test-server.sh stop "$postgres_dir" >/dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-postgres="$(bash scripts/postgres-test-server.sh start)"
-postgres_url="${postgres% *}"
-postgres_dir="${postgres#* }"
-port_of() { "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source scripts/lib/harness.sh haproxy
 simulator_port="$(port_of)"
 "$binary" simulate --port "$simulator_port" --latency-ms 50 > "$work/simulator.log" 2>&1 &
 pids+=($!)
