@@ -14,26 +14,9 @@
 #   bash scripts/soak.sh            # SOAK_SECONDS=600 SOAK_THREADS=8
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root="$(pwd)"
 seconds="${SOAK_SECONDS:-600}"
 threads="${SOAK_THREADS:-8}"
-bash scripts/install-system-packages.sh --build postgresql >&2
-swift build -c release --product inferwire >&2
-binary="$root/.build/release/inferwire"
-python="$(bash scripts/python-env.sh)"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-    [ -n "${postgres_dir:-}" ] && bash scripts/postgres-test-server.sh stop "$postgres_dir" >/dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-port_of() { "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-postgres="$(bash scripts/postgres-test-server.sh start)"
-postgres_url="${postgres% *}"
-postgres_dir="${postgres#* }"
+source scripts/lib/harness.sh
 good="$(port_of)"; faulty="$(port_of)"
 "$binary" simulate --port "$good" --latency-ms 20 > "$work/sim-good.log" 2>&1 &
 pids+=($!)
@@ -160,7 +143,8 @@ try:
     binary = json.load(open(f"{work}/binary-load.json"))
 except Exception:  # noqa: BLE001
     binary = {"error": open(f"{work}/binary-load.err").read()[-400:]}
-warm = [s for s in samples if s[0] >= seconds / 5]
+# After the warm-up and while the load runs (the last sample, taken after it, has fewer connections).
+warm = [s for s in samples if seconds / 5 <= s[0] <= seconds]
 def spread(values):
     median = statistics.median(values)
     return median, min(values) / median - 1, max(values) / median - 1
