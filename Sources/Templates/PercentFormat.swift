@@ -61,12 +61,13 @@ enum PyFormat {
             var width = -1
             if i < f.count && f[i] == "*" {
                 guard let w = Ops.asIndex(try nextArg()) else { throw .type("* wants int") }
+                guard abs(w) <= FormatField.maxValue else { throw FormatField.tooBig }
                 width = w
                 if w < 0 { left = true; width = -w }
                 i += 1
             } else {
                 var w = 0, any = false
-                while i < f.count, let d = digit(f[i]) { w = w * 10 + d; any = true; i += 1 }
+                while i < f.count, let d = digit(f[i]) { w = try FormatField.append(d, to: w); any = true; i += 1 }
                 if any { width = w }
             }
             var prec = -1
@@ -74,11 +75,12 @@ enum PyFormat {
                 i += 1
                 if i < f.count && f[i] == "*" {
                     guard let p = Ops.asIndex(try nextArg()) else { throw .type("* wants int") }
+                    guard p <= FormatField.maxValue else { throw FormatField.tooBig }
                     prec = max(0, p)
                     i += 1
                 } else {
                     var p = 0
-                    while i < f.count, let d = digit(f[i]) { p = p * 10 + d; i += 1 }
+                    while i < f.count, let d = digit(f[i]) { p = try FormatField.append(d, to: p); i += 1 }
                     prec = p
                 }
             }
@@ -299,14 +301,14 @@ enum PyStrFormat {
             s.removeFirst()
         }
         var width = 0
-        while let f = s.first, f.value >= 48 && f.value <= 57 { width = width * 10 + Int(f.value - 48); s.removeFirst() }
+        while let f = s.first, f.value >= 48 && f.value <= 57 { width = try FormatField.append(Int(f.value - 48), to: width); s.removeFirst() }
         var grouping: Unicode.Scalar? = nil
         if let f = s.first, f == "," || f == "_" { grouping = f; s.removeFirst() }
         var precision: Int? = nil
         if s.first == "." {
             s.removeFirst()
             var p = 0
-            while let f = s.first, f.value >= 48 && f.value <= 57 { p = p * 10 + Int(f.value - 48); s.removeFirst() }
+            while let f = s.first, f.value >= 48 && f.value <= 57 { p = try FormatField.append(Int(f.value - 48), to: p); s.removeFirst() }
             precision = p
         }
         let type: Unicode.Scalar? = s.first
@@ -397,5 +399,19 @@ enum PyStrFormat {
             out.append(c)
         }
         return out
+    }
+}
+
+/// A format's width or precision, read digit by digit: past a million it is refused (Python's
+/// "width too big" comes later, at sizes no template needs; reading on would overflow `Int`,
+/// which crashed the process until FuzzTemplates found it).
+enum FormatField {
+    static let maxValue = 1_000_000
+    static let tooBig = TemplateError(kind: .limit, message: "format width or precision too big (over \(maxValue))")
+
+    static func append(_ digit: Int, to value: Int) throws(TemplateError) -> Int {
+        let next = value * 10 + digit
+        guard next <= maxValue else { throw tooBig }
+        return next
     }
 }

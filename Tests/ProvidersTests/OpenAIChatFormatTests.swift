@@ -116,4 +116,15 @@ struct OpenAIChatFormatTests {
         #expect(error.message.contains("gpt-9"))
         #expect(OpenAIChatFormat.error(status: 429, body: []).code == .resourceExhausted)
     }
+
+    @Test("a refused key quoted in OpenAI's error (masked, first 8 and last 4 characters) is redacted; other messages are untouched")
+    func refusedKeyRedacted() {
+        let body = Array(#"{"error":{"message":"Incorrect API key provided: sk-proj-****************************8Mw1. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error","code":"invalid_api_key"}}"#.utf8)
+        let error = OpenAIChatFormat.error(status: 401, body: body)
+        #expect(error.code == .unauthenticated)
+        #expect(error.message == "OpenAI 401: Incorrect API key provided: [redacted]. You can find your API key at https://platform.openai.com/account/api-keys.")
+        let plain = OpenAIChatFormat.error(status: 400, body: Array(#"{"error":{"message":"Invalid 'messages': empty array."}}"#.utf8))
+        #expect(plain.message == "OpenAI 400: Invalid 'messages': empty array.")
+    }
 }
+

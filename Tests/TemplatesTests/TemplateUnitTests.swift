@@ -61,6 +61,23 @@ import Testing
         #expect(throws: Never.self) { try Template("{% if false %}{{ x|frobnicate }}{% endif %}") }
     }
 
+    /// A width or precision past Int overflowed while it was read and crashed the process (found
+    /// by FuzzTemplates); past a million it is now a limit error, in both format styles.
+    @Test func hugeFormatWidthsAreALimitNotACrash() throws {
+        for source in [
+            "{{ '%20000000000000000000000.1f' | format(0.5) }}", "{{ '%.99999999999999999999f' | format(0.5) }}",
+            "{{ '%*d' | format(2000000, 1) }}", "{{ '{:20000000000000000000000}'.format(1) }}", "{{ '{:.20000000000000000000f}'.format(1.5) }}",
+        ] {
+            do {
+                _ = try Template(source).render()
+                Issue.record("rendered: \(source)")
+            } catch {
+                #expect(error.kind == .limit && error.message.contains("format width or precision too big"), "\(source): \(error)")
+            }
+        }
+        #expect(try Template("{{ '%8.3f' | format(0.5) }}|{{ '{:>6}'.format('x') }}").render() == "   0.500|     x")
+    }
+
     @Test func runtimeErrorsCarryLocationAndKind() throws {
         let t = try Template("a\n\n  {{ user.name.first }}", name: "r")
         do {

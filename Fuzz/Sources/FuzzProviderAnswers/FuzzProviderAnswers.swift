@@ -5,8 +5,9 @@ import Providers
 //
 // Byte 0 picks the parser (low 3 bits) and, for error bodies, the HTTP status (the rest); the
 // remaining bytes are the body. Every parser may throw a typed `ProviderError`; what must never
-// happen is a crash, a hang or a sanitizer report. Also checked: an error body's message never
-// grows past what was sent plus a fixed prefix (no unbounded copy into logs), and the Seldon
+// happen is a crash, a hang or a sanitizer report. Also checked: an error's message stays within
+// `ProviderError.maxQuotedMessage` characters and a short prefix (no unbounded copy of a
+// provider's text into logs and answers), and the Seldon
 // reshaping of a Gemini answer (`output_all`) accepts whatever parsed.
 
 func violation(_ what: String, _ input: [UInt8]) -> Never {
@@ -38,8 +39,10 @@ public func fuzzProviderAnswers(_ data: UnsafePointer<UInt8>, _ size: Int) -> CI
     case 3, 4:
         let status = 400 + Int(selector >> 3)
         let error = selector & 7 == 3 ? OpenAIChatFormat.error(status: status, body: body) : GeminiFormat.error(status: status, body: body)
-        guard error.message.utf8.count <= body.count + 64 || error.message.utf8.count <= 1024 else {
-            violation("an error message of \(error.message.utf8.count) bytes from a \(body.count)-byte body", input)
+        // The provider's message is quoted, cut at ProviderError.maxQuotedMessage characters
+        // (a body that is not JSON: its first 512 bytes, each invalid byte 3 bytes as U+FFFD).
+        guard error.message.count <= ProviderError.maxQuotedMessage + 64 else {
+            violation("an error message of \(error.message.count) characters from a \(body.count)-byte body", input)
         }
     case 5:
         _ = GeminiSeldonShape.outputAll(text)

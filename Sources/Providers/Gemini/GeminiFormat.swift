@@ -131,7 +131,7 @@ public enum GeminiFormat {
             throw ProviderError(.internal, "Gemini answered with invalid JSON")
         }
         if let error = object["error"] as? [String: Any] {
-            throw ProviderError(.unavailable, "Gemini failed: \(error["message"] as? String ?? "unknown error")")
+            throw ProviderError(.unavailable, "Gemini failed: \(ProviderError.quoted(error["message"] as? String ?? "unknown error"))")
         }
         var response = ChatResponse(parts: [], raw: String(decoding: body, as: UTF8.self))
         if let feedback = object["promptFeedback"] as? [String: Any], let reason = feedback["blockReason"] as? String {
@@ -173,8 +173,8 @@ public enum GeminiFormat {
         let message = error?["message"] as? String ?? String(decoding: body.prefix(512), as: UTF8.self)
         let details = error?["details"] as? [[String: Any]] ?? []
         if details.contains(where: { $0["reason"] as? String == "API_KEY_INVALID" }) {
-            return ProviderError(.unauthenticated, "Gemini \(status): \(message)")
+            return ProviderError(.unauthenticated, "Gemini \(status): \(ProviderError.quoted(message))")
         }
-        return ProviderError(ProviderError.code(forHTTPStatus: status), "Gemini \(status): \(message)")
+        return ProviderError(ProviderError.code(forHTTPStatus: status), "Gemini \(status): \(ProviderError.quoted(message))")
     }
 }

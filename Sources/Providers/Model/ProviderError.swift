@@ -35,4 +35,13 @@ public struct ProviderError: Error, Equatable, Sendable, CustomStringConvertible
     }
 
     public var description: String { "\(code.rawValue): \(message)" }
+
+    /// The longest provider message quoted in an error, in characters: what a provider says
+    /// goes on to callers and logs, so a huge one is cut (found by FuzzProviderAnswers).
+    public static let maxQuotedMessage = 1000
+
+    /// A provider's own message, as quoted in an error: at most `maxQuotedMessage` characters.
+    public static func quoted(_ message: String) -> String {
+        message.count <= maxQuotedMessage ? message : message.prefix(maxQuotedMessage) + "… (cut)"
+    }
 }

@@ -150,7 +150,7 @@ public enum OpenAIChatFormat {
             throw ProviderError(.internal, "OpenAI stream chunk is not valid JSON")
         }
         if let error = object["error"] as? [String: Any] {
-            throw ProviderError(.unavailable, "OpenAI stream failed: \(error["message"] as? String ?? "unknown error")")
+            throw ProviderError(.unavailable, "OpenAI stream failed: \(ProviderError.quoted(error["message"] as? String ?? "unknown error"))")
         }
         var events: [ChatStreamEvent] = []
         for choice in object["choices"] as? [[String: Any]] ?? [] {
@@ -183,7 +183,7 @@ public enum OpenAIChatFormat {
         let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
         let error = object?["error"] as? [String: Any]
         let message = error?["message"] as? String ?? String(decoding: body.prefix(512), as: UTF8.self)
-        return ProviderError(ProviderError.code(forHTTPStatus: status), "OpenAI \(status): \(redactingKeys(message))")
+        return ProviderError(ProviderError.code(forHTTPStatus: status), "OpenAI \(status): \(ProviderError.quoted(redactingKeys(message)))")
     }
 }
 
