@@ -50,7 +50,7 @@ struct SecretsTests {
             ("echo", #"{"name": "echo", "implementation": "echo"}"#),
         ]
         for (name, settings) in models { try folder.write("models/\(name)/model-settings.json", settings) }
-        try folder.write("tokens.json", #"{"tokens": [{"name": "app", "token": "\#(Self.token)", "models": ["openai-*", "gemini-*", "echo"], "operations": ["infer", "metadata", "tuning"]}, {"name": "limited", "token": "\#(Self.limitedToken)", "models": ["echo"], "rate": {"requests_per_second": 1, "burst": 2}}]}"#)
+        try folder.write("tokens.json", #"{"tokens": [{"name": "app", "token": "\#(Self.token)", "models": ["openai-*", "gemini-*", "echo"], "operations": ["infer", "metadata", "tuning"]}, {"name": "limited", "token": "\#(Self.limitedToken)", "models": ["echo"], "rate": {"requests_per_second": 0.01, "burst": 2}}]}"#)
         let (port, http, metrics) = (try await freePort(), try await freePort(), try await freePort())
         let serve = try BinaryProcess(
             binary, ["serve", "--repository", folder.path + "/models", "--host", "127.0.0.1", "--port", "\(port)", "--http-port", "\(http)", "--grpc-port=-1",
