@@ -97,7 +97,7 @@ struct GRPCDoorTests {
             import socket, struct, time
             s = socket.create_connection(("127.0.0.1", \(bound)))
             s.sendall(b"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n" + struct.pack(">I", 0)[1:] + b"\\x04\\x00" + struct.pack(">I", 0))
-            s.settimeout(10)
+            s.settimeout(30)
             start, data, settings, goaway = time.time(), b"", {}, None
             while goaway is None:
                 chunk = s.recv(65536)
@@ -118,7 +118,7 @@ struct GRPCDoorTests {
         let output = String(decoding: result.stdout + result.stderr, as: UTF8.self)
         #expect(output.contains("max_concurrent_streams=3 "), "\(output)")
         let after = output.components(separatedBy: "goaway_after=").last.flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        #expect(after.map { $0 >= 0.8 && $0 < 5 } == true, "\(output)")
+        #expect(after.map { $0 >= 0.8 && $0 < 15 } == true, "\(output)")
         await group.triggerGracefulShutdown()
         _ = try? await running.value
         await server.shutdown(timeout: .zero)

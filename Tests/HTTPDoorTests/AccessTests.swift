@@ -90,7 +90,7 @@ struct AccessTests {
     func concurrency() async throws {
         let folder = try TemporaryFolder()
         try await HTTPDoorTests.withDoor(tokensFile: try Self.tokensFile(folder)) { (base: String, server: InferWireServer) in
-            let slow = #"{"parameters": {"delay_ms": 4000}, "inputs": [{"name": "x", "shape": [1], "datatype": "BYTES", "data": ["hi"]}]}"#
+            let slow = #"{"parameters": {"delay_ms": 10000}, "inputs": [{"name": "x", "shape": [1], "datatype": "BYTES", "data": ["hi"]}]}"#
             let first = Task {
                 try await Self.curl(["-H", "Authorization: Bearer tok-single", "-H", "content-type: application/json", "-d", slow, "\(base)/v2/models/echo/infer"])
             }

@@ -201,7 +201,8 @@ struct HTTPDoorTests {
         "/v2/models/echo/infer", "/v2/repository/index",
     ])
     func slowBody(_ path: String) async throws {
-        try await Self.withDoor(idleTimeout: .seconds(1), requestTimeout: .seconds(2)) { base, _ in
+        // The idle timeout is well above the trickle's pace: only the request timeout can end it.
+        try await Self.withDoor(idleTimeout: .seconds(5), requestTimeout: .seconds(2)) { base, _ in
             let port = base.split(separator: ":").last.map(String.init) ?? ""
             let output = try await Self.runScript("""
                 import socket, time
@@ -222,9 +223,10 @@ struct HTTPDoorTests {
                 print("after %.1f s: %r" % (time.time() - start, data.split(b"\\r\\n")[0] + b" " + data.split(b"\\r\\n\\r\\n")[-1]))
                 """)
             let seconds = Double(output.split(separator: " ")[1]) ?? -1
-            #expect(seconds >= 1.5 && seconds < 8, "\(output)")
+            #expect(seconds >= 1.5 && seconds < 12, "\(output)")
             #expect(output.contains("HTTP/1.1 408 Request Timeout") && output.contains("the request was not received within 2 s"), "\(output)")
-            let next = try await ChildProcess.run("/usr/bin/curl", ["-s", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/v2/health/live"])
+            let next = try await ChildProcess.run(
+                "/usr/bin/curl", ["-s", "--max-time", "10", "--retry", "2", "--retry-all-errors", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/v2/health/live"])
             #expect(String(decoding: next.stdout, as: UTF8.self) == "200")
         }
     }

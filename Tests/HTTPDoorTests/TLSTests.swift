@@ -38,7 +38,7 @@ struct TLSTests {
         let server = try await InferWireServer.start(settings: settings)
         let ports = NIOLockedValueBox<(http: Int?, grpc: Int?)>((nil, nil))
         let http = HTTPDoor(
-            dataPlane: server.dataPlane, settings: HTTPDoorSettings(host: "127.0.0.1", port: 0, idleTimeout: .seconds(2)), tls: server.tls
+            dataPlane: server.dataPlane, settings: HTTPDoorSettings(host: "127.0.0.1", port: 0, idleTimeout: .seconds(5)), tls: server.tls
         ) { port in
             ports.withLockedValue { $0.http = port }
         }
@@ -153,11 +153,12 @@ struct TLSTests {
         try await Self.withDoors(certificates, mutual: false) { doors in
             // The close goes through NIOSSL, which may wait up to its shutdown timeout (5 s) for a
             // close_notify that a peer which never handshook will not send.
-            for (door, port, limit) in [("binary", doors.binary, 1.0), ("HTTP", doors.http, 2.0)] {
+            // Generous upper bounds: on a loaded 2-core machine timers and handshakes run late.
+            for (door, port, limit) in [("binary", doors.binary, 1.0), ("HTTP", doors.http, 5.0)] {
                 let script = """
                     import socket, time
                     s = socket.create_connection(("127.0.0.1", \(port)))
-                    s.settimeout(15)
+                    s.settimeout(30)
                     start = time.time()
                     try:
                         data = s.recv(4096)
@@ -167,7 +168,7 @@ struct TLSTests {
                     """
                 let result = try await ChildProcess.run(try PythonChecks.python(packageRoot: HTTPDoorTests.packageRoot), ["-c", script])
                 let seconds = Double(String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
-                #expect(seconds >= limit * 0.8 && seconds < limit + 6.5, "\(door) door: closed after \(seconds) s; \(String(decoding: result.stderr, as: UTF8.self))")
+                #expect(seconds >= limit * 0.8 && seconds < limit + 15, "\(door) door: closed after \(seconds) s; \(String(decoding: result.stderr, as: UTF8.self))")
             }
         }
     }
