@@ -65,10 +65,14 @@ public struct GRPCDoor: Service {
         guard let clientCA = tls.paths.clientCA else {
             return .tls(certificateChain: [certificate], privateKey: key) { $0.certificateReloader = reloader }
         }
+        // The CA file is the start's trust roots; `verifyClient` checks against the CAs of the
+        // last reload instead, as the other doors do.
+        let verify = tls.verifyClient
         return .mTLS(certificateChain: [certificate], privateKey: key) { config in
             config.trustRoots = .certificates([.file(path: clientCA, format: .pem)])
             config.clientCertificateVerification = .noHostnameVerification
             config.certificateReloader = reloader
+            config.customVerificationCallback = verify
         }
     }
 

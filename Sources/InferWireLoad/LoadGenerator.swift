@@ -12,12 +12,15 @@ public struct LoadTarget: Sendable {
     public var token: String?
     /// Sent as each call's deadline; the server answers DEADLINE_EXCEEDED past it.
     public var timeout: Duration?
+    /// TLS for every connection (handshakes happen before the measurement starts).
+    public var tls: ClientTLS?
 
-    public init(host: String, port: Int, token: String? = nil, timeout: Duration? = nil) {
+    public init(host: String, port: Int, token: String? = nil, timeout: Duration? = nil, tls: ClientTLS? = nil) {
         self.host = host
         self.port = port
         self.token = token
         self.timeout = timeout
+        self.tls = tls
     }
 }
 
@@ -48,7 +51,7 @@ public enum LoadGenerator {
         do {
             for index in 0..<plan.connections {
                 clients.append(try await InferWireClient.connect(
-                    host: target.host, port: target.port, token: target.token, group: loops[index % loops.count]))
+                    host: target.host, port: target.port, token: target.token, tls: target.tls, group: loops[index % loops.count]))
             }
             let report = try await drive(plan, payloads: payloads, target: target, clients: clients, loops: loops, progress: progress)
             for client in clients { await client.close() }

@@ -166,12 +166,10 @@ struct LoadCommand: AsyncParsableCommand {
     }
 
     func execute(_ output: CommandOutput, progress: ProgressLine?) async throws -> Int32 {
-        // Its connections are its own (not the client library's): refused rather than sent in the clear.
-        if try client.resolvedTLS() != nil { throw CLIError.usage("load does not speak TLS yet; measure a plain-TCP door (--tls-ca and INFERWIRE_TLS_CA are for the other commands)") }
         let payloads = try payloads()
         let target = LoadTarget(
             host: client.host, port: try client.resolvedPort(), token: try client.resolvedToken(),
-            timeout: timeout.map { .milliseconds(Int64(($0 * 1000).rounded(.up))) })
+            timeout: timeout.map { .milliseconds(Int64(($0 * 1000).rounded(.up))) }, tls: try client.resolvedTLS())
         var onProgress: (@Sendable (LoadProgress) -> Void)?
         if let progress { onProgress = { @Sendable update in progress.show(update) } }
         var report: LoadReport

@@ -24,7 +24,9 @@ struct TLSTests {
     }
 
     /// A server over the echo example with TLS on the binary, HTTP and gRPC doors.
-    static func withDoors(_ certificates: TestCertificates, mutual: Bool, _ body: (Doors) async throws -> Void) async throws {
+    static func withDoors(
+        _ certificates: TestCertificates, mutual: Bool, paths: TLSFiles.Paths? = nil, _ body: (Doors) async throws -> Void
+    ) async throws {
         let folder = try TemporaryFolder()
         try folder.write("echo/model-settings.json", #"{"name": "echo", "implementation": "echo"}"#)
         var settings = ServerSettings()
@@ -33,7 +35,7 @@ struct TLSTests {
         settings.metricsEndpoint = ""
         settings.modelRepositoryRoot = folder.path
         settings.timeouts.handshake = .seconds(1)
-        settings.tls = TLSFiles.Paths(
+        settings.tls = paths ?? TLSFiles.Paths(
             certificateChain: certificates.serverCertificate, privateKey: certificates.serverKey, clientCA: mutual ? certificates.ca : nil)
         let server = try await InferWireServer.start(settings: settings)
         let ports = NIOLockedValueBox<(http: Int?, grpc: Int?)>((nil, nil))
@@ -143,6 +145,58 @@ struct TLSTests {
             let client = try await InferWireClient.connect(host: "127.0.0.1", port: doors.binary, tls: known)
             #expect(try await Self.echo(client) == ["hi"])
             await client.close()
+        }
+    }
+
+    @Test("mutual TLS: a reload swaps the client CA on every door: clients of the new CA are served, those of the old one refused")
+    func clientCARotation() async throws {
+        let folder = try TemporaryFolder()
+        let certificates = try await TestCertificates.make(in: folder.path)
+        let otherFolder = try TemporaryFolder()
+        let other = try await TestCertificates.make(in: otherFolder.path)
+        // The doors trust client certificates from `clients-ca.pem`: the first CA, then the other.
+        let clientCA = folder.path + "/clients-ca.pem"
+        try FileManager.default.copyItem(atPath: certificates.ca, toPath: clientCA)
+        let paths = TLSFiles.Paths(certificateChain: certificates.serverCertificate, privateKey: certificates.serverKey, clientCA: clientCA)
+        try await Self.withDoors(certificates, mutual: true, paths: paths) { doors in
+            let url = "https://127.0.0.1:\(doors.http)/v2/health/ready"
+            func curl(_ client: TestCertificates) async throws -> String {
+                try await Self.curl(["--cacert", certificates.ca, "--cert", client.clientCertificate, "--key", client.clientKey, url]).status
+            }
+            func grpc(_ client: TestCertificates) async throws -> PythonChecks {
+                try await PythonChecks.run(
+                    packageRoot: HTTPDoorTests.packageRoot, script: "Tests/HTTPDoorTests/check_tls_grpc.py",
+                    ["127.0.0.1:\(doors.grpc)", HTTPDoorTests.packageRoot.appendingPathComponent("proto").path, certificates.ca,
+                     client.clientCertificate, client.clientKey])
+            }
+            func binary(_ client: TestCertificates) async -> Bool {
+                let tls = ClientTLS(trustRoots: certificates.ca, certificateChain: client.clientCertificate, privateKey: client.clientKey)
+                guard let connection = try? await InferWireClient.connect(host: "127.0.0.1", port: doors.binary, tls: tls) else { return false }
+                defer { Task { await connection.close() } }
+                return (try? await Self.echo(connection)) == ["hi"]
+            }
+            #expect(try await curl(certificates) == "200")
+            #expect(try await curl(other) == "000")
+            #expect(await binary(certificates))
+            #expect(await !binary(other))
+
+            try FileManager.default.removeItem(atPath: clientCA)
+            try FileManager.default.copyItem(atPath: other.ca, toPath: clientCA)
+            try #require(doors.server.tls).reload()
+
+            #expect(try await curl(other) == "200")
+            #expect(try await curl(certificates) == "000")
+            #expect(await binary(other))
+            #expect(await !binary(certificates))
+            let served = try await grpc(other)
+            #expect(served.status == 0 && served.checks == 3 && served.failed == [], "\(served.log)")
+            let refused = try await grpc(certificates)
+            #expect(refused.checks == 3 && (refused.failed ?? []).sorted() == ["ModelInfer over TLS", "health over TLS"], "\(refused.log)")
+
+            // A client CA file that no longer parses: the reload fails and the other CA stays.
+            try "not a certificate".write(toFile: clientCA, atomically: true, encoding: .utf8)
+            #expect(throws: RepositoryError.self) { try #require(doors.server.tls).reload() }
+            #expect(try await curl(other) == "200")
         }
     }
 

@@ -33,6 +33,16 @@ struct TLSServeTests {
         #expect(printed.contains("TLS on every door (sha256 "), "\(printed)")
         let plain = try await runBinary(binary, ["health", "--port", "\(port)"])
         #expect(plain.status == 2, "\(plain.stderr)")
+        // load over TLS: every call answered; without the CA it cannot connect.
+        let load = try await runBinary(binary, [
+            "load", "echo", "--port", "\(port)", "--tls-ca", certificates.ca, "--input", "a=b", "--requests", "200",
+            "--connections", "2", "--warmup", "0", "--json",
+        ])
+        #expect(load.status == 0, "\(load.stderr)")
+        let report = try? JSONSerialization.jsonObject(with: load.stdout) as? [String: Any]
+        #expect(report?["ok"] as? Int == 200 && (report?["errors"] as? [String: Int]) == [:], "\(String(decoding: load.stdout, as: UTF8.self))")
+        let plainLoad = try await runBinary(binary, ["load", "echo", "--port", "\(port)", "--input", "a=b", "--requests", "10", "--warmup", "0"])
+        #expect(plainLoad.status != 0, "\(plainLoad.stderr)")
 
         func subject() async throws -> String {
             let script = "echo | openssl s_client -connect 127.0.0.1:\(port) -CAfile \(certificates.ca) 2>/dev/null | openssl x509 -noout -subject"

@@ -3,13 +3,19 @@ import Foundation
 import InferWireCore
 import NIOCertificateReloading
 import NIOConcurrencyHelpers
+import NIOCore
 import NIOSSL
+import X509
 
 /// TLS for the doors from PEM files: the server's certificate chain and private key, and
 /// optionally the CA certificates that client certificates must chain to (mutual TLS: then a
 /// client without one is refused in the handshake). One value serves the binary, HTTP and gRPC
-/// doors, so a reload (SIGHUP) changes the certificate all three present to new connections;
-/// connections already open keep theirs.
+/// doors, so a reload (SIGHUP) changes the certificate and the client CAs all three use for new
+/// connections; connections already open keep theirs.
+///
+/// Client certificates are checked by `verifyClient` (swift-certificates' RFC 5280 verifier
+/// against the CAs of the last good load), not by the trust roots fixed in the NIOSSL context:
+/// those cannot change after start, and a rotated client CA must not need a restart.
 ///
 /// A reload that fails (a missing file, a key that does not match the certificate) keeps the
 /// certificate in use and reports why: a bad deploy never takes the doors down.
@@ -29,8 +35,8 @@ public final class TLSFiles: Sendable {
 
     public let paths: Paths
     private let current: CurrentCertificate
-    /// The server configuration, built once: verification and trust roots are fixed at start;
-    /// the certificate and key come from `current` for every handshake.
+    /// The server configuration, built once: whether client certificates are asked for is fixed
+    /// at start; the certificate, key and client CAs come from `current` for every handshake.
     public let configuration: TLSConfiguration
     private let reloadingContext: NIOSSLContext
 
@@ -38,18 +44,14 @@ public final class TLSFiles: Sendable {
         self.paths = paths
         let loaded = try Self.load(paths)
         current = CurrentCertificate(loaded)
-        do {
-            var configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: loaded.certificateChain ?? [], privateKey: loaded.privateKey!)
-            configuration.minimumTLSVersion = .tlsv12
-            if let clientCA = paths.clientCA {
-                configuration.certificateVerification = .noHostnameVerification
-                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(clientCA))
-            }
-            self.configuration = configuration
-        } catch {
-            throw RepositoryError(file: paths.clientCA ?? paths.certificateChain, message: "cannot read the client CA certificates: \(error)")
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: loaded.override.certificateChain ?? [], privateKey: loaded.override.privateKey!)
+        configuration.minimumTLSVersion = .tlsv12
+        if paths.clientCA != nil {
+            // Asks for (and requires) a client certificate; `verifyClient` decides on it.
+            configuration.certificateVerification = .noHostnameVerification
         }
+        self.configuration = configuration
         // Every handshake asks for the current certificate and key.
         var withReloads = configuration
         withReloads.setCertificateReloader(current)
@@ -65,23 +67,48 @@ public final class TLSFiles: Sendable {
 
     /// The handler a door puts first on each accepted connection.
     public func serverHandler() -> NIOSSLServerHandler {
-        NIOSSLServerHandler(context: reloadingContext)
+        guard paths.clientCA != nil else { return NIOSSLServerHandler(context: reloadingContext) }
+        return NIOSSLServerHandler(context: reloadingContext, customVerificationCallbackWithMetadata: verifyClient)
     }
 
-    /// Reads the files again; on success new handshakes present the new certificate.
+    /// Reads the files again; on success new handshakes present the new certificate and accept
+    /// client certificates from the new CAs only.
     public func reload() throws(RepositoryError) {
         let loaded = try Self.load(paths)
         current.box.withLockedValue { $0 = loaded }
     }
 
+    /// Mutual TLS: the client's chain (leaf first, as sent) must lead to one of the current
+    /// client CAs under RFC 5280 (signatures, validity dates, CA constraints). The doors' NIOSSL
+    /// handlers and the gRPC transport call this once per handshake.
+    public var verifyClient: @Sendable ([NIOSSLCertificate], EventLoopPromise<NIOSSLVerificationResultWithMetadata>) -> Void {
+        let current = self.current
+        return { presented, promise in
+            let roots = current.box.withLockedValue { $0.clientRoots }
+            guard !roots.isEmpty, let first = presented.first, let leaf = try? Certificate(first) else {
+                promise.succeed(.failed)
+                return
+            }
+            let intermediates = presented.dropFirst().compactMap { try? Certificate($0) }
+            promise.completeWithTask {
+                var verifier = Verifier(rootCertificates: CertificateStore(roots)) { RFC5280Policy() }
+                // Nothing downstream reads the validated chain, so none is handed back.
+                guard case .validCertificate = await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates)) else {
+                    return .failed
+                }
+                return .certificateVerified(VerificationMetadata(nil))
+            }
+        }
+    }
+
     /// The leaf certificate's SHA-256, hex: logged at start and reload to say which one serves.
     public var fingerprint: String {
-        let leaf = current.box.withLockedValue { $0.certificateChain?.first }
+        let leaf = current.box.withLockedValue { $0.override.certificateChain?.first }
         guard case .certificate(let certificate)? = leaf, let der = try? certificate.toDERBytes() else { return "" }
         return SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined()
     }
 
-    static func load(_ paths: Paths) throws(RepositoryError) -> NIOSSLContextConfigurationOverride {
+    static func load(_ paths: Paths) throws(RepositoryError) -> Loaded {
         let chain: [NIOSSLCertificate]
         do {
             chain = try NIOSSLCertificate.fromPEMFile(paths.certificateChain)
@@ -106,19 +133,44 @@ public final class TLSFiles: Sendable {
         var override = NIOSSLContextConfigurationOverride()
         override.certificateChain = chain.map { .certificate($0) }
         override.privateKey = .privateKey(key)
-        return override
+        return Loaded(override: override, clientRoots: try paths.clientCA.map(loadClientRoots) ?? [])
+    }
+
+    static func loadClientRoots(_ file: String) throws(RepositoryError) -> [Certificate] {
+        do {
+            let roots = try NIOSSLCertificate.fromPEMFile(file).map { try Certificate($0) }
+            guard !roots.isEmpty else { throw RepositoryError(file: file, message: "no CA certificate in the file") }
+            return roots
+        } catch let error as RepositoryError {
+            throw error
+        } catch {
+            throw RepositoryError(file: file, message: "cannot read the client CA certificates: \(error)")
+        }
+    }
+
+    /// What one read of the files gave.
+    struct Loaded {
+        var override: NIOSSLContextConfigurationOverride
+        /// The CAs client certificates must chain to; empty without mutual TLS.
+        var clientRoots: [Certificate]
     }
 }
 
-/// The certificate and key new handshakes use, swapped by a reload.
-final class CurrentCertificate: CertificateReloader {
-    let box: NIOLockedValueBox<NIOSSLContextConfigurationOverride>
+extension Certificate {
+    init(_ certificate: NIOSSLCertificate) throws {
+        try self.init(derEncoded: certificate.toDERBytes())
+    }
+}
 
-    init(_ override: NIOSSLContextConfigurationOverride) {
-        box = NIOLockedValueBox(override)
+/// The certificate, key and client CAs new handshakes use, swapped by a reload.
+final class CurrentCertificate: CertificateReloader {
+    let box: NIOLockedValueBox<TLSFiles.Loaded>
+
+    init(_ loaded: TLSFiles.Loaded) {
+        box = NIOLockedValueBox(loaded)
     }
 
     var sslContextConfigurationOverride: NIOSSLContextConfigurationOverride {
-        box.withLockedValue { $0 }
+        box.withLockedValue { $0.override }
     }
 }
