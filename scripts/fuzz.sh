@@ -20,7 +20,9 @@
 # a timeout (-timeout=5) or an out-of-memory (-rss_limit_mb=2048).
 #
 # Environment: FUZZ_CONFIG=debug|release (default debug: assertions on; release runs several
-#              times faster), FUZZ_ARGS="..." extra libFuzzer flags (e.g. -seed=1).
+#              times faster), FUZZ_ARGS="..." extra libFuzzer flags (e.g. -seed=1),
+#              FUZZ_SKIP_BUILD=1 uses the binaries built before (so that two runs on disjoint
+#              targets can share the machine's cores without building under each other).
 #
 # Why these flags: `swift build --sanitize=fuzzer --sanitize=address` hands swiftc two separate
 # -sanitize options and the last one wins, so the Swift code gets ASan but no coverage.
@@ -56,24 +58,31 @@ BUILD_FLAGS=(
     --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing -Xcc -fsanitize=address
 )
 mkdir -p "$FUZZ/.build"
-# SwiftPM keeps the root package's source lists (it is a path dependency here) in the build
-# description until a manifest changes: a source file added since the last fuzz build would be
-# missed ("cannot find X in scope"). Dropping the description makes it scan again (seconds).
-rm -f "$FUZZ/.build/$CONFIG.yaml" "$FUZZ/.build/$CONFIG/description.json"
-BUILD_LOG="$FUZZ/.build/fuzz-build.log"
-: >"$BUILD_LOG"
-started=$SECONDS
-for target in "${TARGETS[@]}"; do
-    echo "== building $target ($CONFIG, libFuzzer + ASan)"
-    # ld.gold warns once per ASan helper ("Cannot export local symbol"): noise, kept in the log only.
-    if ! swift build "${BUILD_FLAGS[@]}" --product "$target" >>"$BUILD_LOG" 2>&1; then
-        echo "fuzz.sh: building $target failed (full log: $BUILD_LOG)" >&2
-        grep -v "Cannot export local symbol" "$BUILD_LOG" | grep -E "error:" | head -n 20 >&2
-        exit 1
-    fi
-done
-echo "== built in $((SECONDS - started)) s"
-BIN_DIR="$(swift build "${BUILD_FLAGS[@]}" --show-bin-path)"
+if [ "${FUZZ_SKIP_BUILD:-0}" = 1 ]; then
+    BIN_DIR="$FUZZ/.build/$CONFIG"
+    for target in "${TARGETS[@]}"; do
+        [ -x "$BIN_DIR/$target" ] || { echo "fuzz.sh: FUZZ_SKIP_BUILD=1 but $BIN_DIR/$target is not built" >&2; exit 1; }
+    done
+else
+    # SwiftPM keeps the root package's source lists (it is a path dependency here) in the build
+    # description until a manifest changes: a source file added since the last fuzz build would be
+    # missed ("cannot find X in scope"). Dropping the description makes it scan again (seconds).
+    rm -f "$FUZZ/.build/$CONFIG.yaml" "$FUZZ/.build/$CONFIG/description.json"
+    BUILD_LOG="$FUZZ/.build/fuzz-build.log"
+    : >"$BUILD_LOG"
+    started=$SECONDS
+    for target in "${TARGETS[@]}"; do
+        echo "== building $target ($CONFIG, libFuzzer + ASan)"
+        # ld.gold warns once per ASan helper ("Cannot export local symbol"): noise, kept in the log only.
+        if ! swift build "${BUILD_FLAGS[@]}" --product "$target" >>"$BUILD_LOG" 2>&1; then
+            echo "fuzz.sh: building $target failed (full log: $BUILD_LOG)" >&2
+            grep -v "Cannot export local symbol" "$BUILD_LOG" | grep -E "error:" | head -n 20 >&2
+            exit 1
+        fi
+    done
+    echo "== built in $((SECONDS - started)) s"
+    BIN_DIR="$(swift build "${BUILD_FLAGS[@]}" --show-bin-path)"
+fi
 
 committed_inputs() {  # target: its committed input files (not READMEs)
     local dir file
@@ -92,13 +101,13 @@ fuzz_target() {
     # failure; on one, each input is rerun alone to name every one that fails.
     mapfile -t inputs < <(committed_inputs "$target")
     if [ "${#inputs[@]}" -gt 0 ]; then
-        if "$bin" "${FLAGS[@]}" "${inputs[@]}" >"$FUZZ/.build/replay.log" 2>&1; then
+        if "$bin" "${FLAGS[@]}" "${inputs[@]}" >"$FUZZ/.build/replay-$target.log" 2>&1; then
             echo "== $target: ${#inputs[@]} committed inputs replayed, all pass"
         else
             for file in "${inputs[@]}"; do
-                "$bin" "${FLAGS[@]}" "$file" >"$FUZZ/.build/replay-one.log" 2>&1 && continue
+                "$bin" "${FLAGS[@]}" "$file" >"$FUZZ/.build/replay-one-$target.log" 2>&1 && continue
                 echo "   FAIL  ${file#"$ROOT"/}"
-                grep -E "Fatal error|ERROR:|SUMMARY" "$FUZZ/.build/replay-one.log" | head -n 5 | sed 's/^/         /'
+                grep -E "Fatal error|ERROR:|SUMMARY" "$FUZZ/.build/replay-one-$target.log" | head -n 5 | sed 's/^/         /'
             done
             echo "fuzz.sh: $target fails on committed inputs" >&2
             return 1
@@ -129,7 +138,7 @@ fuzz_target() {
     if [ "${FUZZ_KEEP:-0}" = 1 ]; then
         local merged="$FUZZ/.build/merged-$target"
         rm -rf "$merged"; mkdir -p "$merged"
-        "$bin" "${FLAGS[@]}" -merge=1 "$merged" "$work" >"$FUZZ/.build/merge.log" 2>&1
+        "$bin" "${FLAGS[@]}" -merge=1 "$merged" "$work" >"$FUZZ/.build/merge-$target.log" 2>&1
         rm -rf "$FUZZ/corpus/$target"; mkdir -p "$FUZZ/corpus/$target"
         cp "$merged"/* "$FUZZ/corpus/$target"/ 2>/dev/null
         local executions speed coverage

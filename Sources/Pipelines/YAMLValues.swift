@@ -17,7 +17,8 @@ enum YAMLValues {
     static let maxDepth = 64
 
     static func load(_ text: String) throws -> Any? {
-        guard let root = try Yams.compose(yaml: text) else { return nil }
+        // The encoding given, not `.default`: that one reads the whole environment on every call.
+        guard let root = try Yams.compose(yaml: text, .default, .default, .utf8) else { return nil }
         var visited = 0
         return try value(root, depth: 0, visited: &visited)
     }

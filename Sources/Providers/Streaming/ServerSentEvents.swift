@@ -23,6 +23,13 @@ public struct ServerSentEventParser: Sendable {
 
     /// Parses a chunk; returns the events it completed.
     public mutating func feed(_ bytes: some Sequence<UInt8>) -> [ServerSentEvent] {
+        // One concrete loop: a generic one called from another module is not specialized and
+        // pays a protocol call per byte.
+        if let events = bytes.withContiguousStorageIfAvailable({ feed(buffer: $0) }) { return events }
+        return Array(bytes).withUnsafeBufferPointer { feed(buffer: $0) }
+    }
+
+    private mutating func feed(buffer bytes: UnsafeBufferPointer<UInt8>) -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
         for byte in bytes {
             switch byte {
