@@ -38,8 +38,10 @@ extension Filters {
         }
         var out = ""
         for (i, x) in items.enumerated() {
+            let part = try x.str()
+            try r.checkSize(out.utf8.count + (i > 0 ? sep.utf8.count : 0) + part.utf8.count)
             if i > 0 { out += sep }
-            out += try x.str()
+            out += part
         }
         return .string(out)
     }

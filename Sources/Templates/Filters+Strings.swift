@@ -36,12 +36,16 @@ extension Filters {
     static func replace(_ r: Renderer, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
         let a = try bindArgs(name, args, kw, "old,new,count", required: 2)
         let count = try r.intArg(a[2], "replace", default: -1)
-        return .string(PyStr.replace(try value.str(), try a[0]!.str(), try a[1]!.str(), count: count))
+        let (s, old, new) = (try value.str(), try a[0]!.str(), try a[1]!.str())
+        try r.checkSize(r.replacedSize(s, old, new, count: count))
+        return .string(PyStr.replace(s, old, new, count: count))
     }
 
     static func center(_ r: Renderer, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
         let a = try bindArgs(name, args, kw, "width")
-        return .string(PyStr.center(try r.softStr(value), try r.intArg(a[0], "center", default: 80)))
+        let width = try r.intArg(a[0], "center", default: 80)
+        try r.checkSize(width)
+        return .string(PyStr.center(try r.softStr(value), width))
     }
 
     static func indent(_ r: Renderer, _ name: String, _ value: Value, _ args: [Value], _ kw: [KwArg]) throws(TemplateError) -> Value {
@@ -49,7 +53,10 @@ extension Filters {
         var indention = "    "
         if let w = a[0] {
             if let s = w.stringValue { indention = s }
-            else if let n = Ops.asIndex(w) { indention = String(repeating: " ", count: Swift.max(0, n)) }
+            else if let n = Ops.asIndex(w) {
+                try r.checkSize(n)
+                indention = String(repeating: " ", count: Swift.max(0, n))
+            }
             else { throw .type("can't multiply sequence by non-int of type '\(w.typeName)'") }
         }
         let first = try r.boolArg(a[1])

@@ -41,9 +41,9 @@ extension Renderer {
     func applyFilter(_ fc: FilterCall, _ value: Value, _ scope: Scope) throws(TemplateError) -> Value {
         guard let function = fc.function else { throw .runtime("No filter named '\(fc.name)' found.") }
         // Most filters in chat templates (`trim`, `length`) have no arguments to evaluate.
-        if fc.args.args.isEmpty && fc.args.isSimple { return try function(self, fc.name, value, [], []) }
+        if fc.args.args.isEmpty && fc.args.isSimple { return try checkSize(try function(self, fc.name, value, [], [])) }
         let (args, kw) = try evalArgs(fc.args, scope)
-        return try function(self, fc.name, value, args, kw)
+        return try checkSize(try function(self, fc.name, value, args, kw))
     }
 
     /// `make_attrgetter`: dotted path of item/attribute lookups, digits become int indexes.

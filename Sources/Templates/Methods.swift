@@ -127,10 +127,10 @@ extension Renderer {
         switch obj {
         case .string(let s):
             guard Methods.strMethods.contains(name) else { return nil }
-            return try strMethod(s, name, args, kw, markup: false)
+            return try checkSize(try strMethod(s, name, args, kw, markup: false))
         case .markup(let s):
             guard Methods.strMethods.contains(name) else { return nil }
-            return try strMethod(s, name, args, kw, markup: true)
+            return try checkSize(try strMethod(s, name, args, kw, markup: true))
         case .list(let l):
             guard Methods.listMethods.contains(name) else { return nil }
             return try listMethod(l, name, args, kw)
@@ -244,7 +244,9 @@ extension Renderer {
             guard let old = a[0]!.stringValue else { throw .type("replace() argument 1 must be str, not \(a[0]!.typeName)") }
             guard var new = a[1]!.stringValue else { throw .type("replace() argument 2 must be str, not \(a[1]!.typeName)") }
             if markup, case .string = a[1]! { new = Escape.html(new) }
-            return .string(PyStr.replace(s, old, new, count: try intArg(a[2], name, default: -1)))
+            let count = try intArg(a[2], name, default: -1)
+            try checkSize(replacedSize(s, old, new, count: count))
+            return .string(PyStr.replace(s, old, new, count: count))
         case "find", "rfind", "index", "rindex", "count":
             let a = try bindArgs(name, args, [], "sub,start,end", required: 1)
             guard let sub = a[0]!.stringValue else { throw .type("must be str, not \(a[0]!.typeName)") }
@@ -269,6 +271,7 @@ extension Renderer {
                 if markup, case .string = x { p = Escape.html(p) }
                 parts.append(p)
             }
+            try checkSize(joinedSize(parts, separator: s))
             let r = parts.joined(separator: s)
             return markup ? .markup(r) : .string(r)
         case "format":
@@ -286,6 +289,7 @@ extension Renderer {
         case "zfill":
             let a = try bindArgs(name, args, kw, "width", required: 1)
             let w = try intArg(a[0], name, default: 0)
+            try checkSize(w)
             let n = PyStr.len(s)
             if w <= n { return .string(s) }
             var sc = Array(s.unicodeScalars)
@@ -295,6 +299,7 @@ extension Renderer {
         case "center", "ljust", "rjust":
             let a = try bindArgs(name, args, [], "width,fillchar", required: 1)
             let w = try intArg(a[0], name, default: 0)
+            try checkSize(w)
             var fill: Unicode.Scalar = " "
             if let f = a[1] {
                 guard let fs = f.stringValue, PyStr.len(fs) == 1 else {

@@ -504,11 +504,12 @@ final class Renderer {
         let r = try eval(b, scope)
         if op == .add, case .string(var s) = l, case .string(let t) = r {
             // Chains like `'<a>' + x + '</a>'` append in place instead of copying each step.
+            try checkSize(s.utf8.count + t.utf8.count)
             l = .none
             s += t
             return .string(s)
         }
-        return try Ops.binary(op, l, r, limit: maxOutput)
+        return try checkSize(try Ops.binary(op, l, r, limit: maxOutput))
     }
 
     @inline(never)
@@ -520,7 +521,11 @@ final class Renderer {
             values.reserveCapacity(parts.count)
             for p in parts { values.append(try eval(p, scope)) }
             var s = ""
-            for v in values { s += try v.str() }
+            for v in values {
+                let part = try v.str()
+                try checkSize(s.utf8.count + part.utf8.count)
+                s += part
+            }
             return .string(s)
         case .cond(let test, let then, let els):
             if try Ops.truthy(try eval(test, scope)) { return try eval(then, scope) }

@@ -78,6 +78,35 @@ import Testing
         #expect(try Template("{{ '%8.3f' | format(0.5) }}|{{ '{:>6}'.format('x') }}").render() == "   0.500|     x")
     }
 
+    /// Found by FuzzTemplates: `xs | join(long) | sort | join(long)` built a string far past the
+    /// output limit (and then sorted it) for minutes. Strings built along the way are held to the
+    /// output limit, checked before a join, replacement or padding is built.
+    @Test func stringsBuiltAlongTheWayAreHeldToTheOutputLimit() throws {
+        var options = TemplateOptions()
+        options.maxOutputSize = 10_000
+        for source in [
+            "{{ range(100) | join('x' * 500) | length }}",
+            "{{ ('x' * 500).join(range(100) | map('string')) | length }}",
+            "{{ ('a' * 100) | replace('a', 'b' * 500) | length }}",
+            "{{ ('a' * 100).replace('a', 'b' * 500) | length }}",
+            "{% set ns = namespace(s='x' * 100) %}{% for i in range(10) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}",
+            "{% set ns = namespace(s='x' * 100) %}{% for i in range(10) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s | length }}",
+            "{% set ns = namespace(l=[1] * 100) %}{% for i in range(10) %}{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l | length }}",
+            "{{ 'x' | center(100000) | length }}", "{{ 'x'.ljust(100000) | length }}", "{{ '1'.zfill(100000) | length }}",
+            "{{ 'a\nb' | indent(100000) | length }}",
+        ] {
+            do {
+                let text = try Template(source, options: options).render()
+                Issue.record("rendered \(text): \(source)")
+            } catch {
+                #expect(error.kind == .limit && error.message.contains("exceeds the output size limit of 10000 bytes"), "\(source): \(error)")
+            }
+        }
+        // Below the limit the same shapes render as before.
+        #expect(try Template("{{ range(3) | join('--') }}|{{ 'aXa' | replace('a', 'bb') }}|{{ 'x' | center(5) }}|{{ '-'.join(['a', 'b']) }}",
+                             options: options).render() == "0--1--2|bbXbb|  x  |a-b")
+    }
+
     @Test func runtimeErrorsCarryLocationAndKind() throws {
         let t = try Template("a\n\n  {{ user.name.first }}", name: "r")
         do {
