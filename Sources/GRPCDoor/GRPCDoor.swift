@@ -1,6 +1,7 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import InferenceService
+import NIOCore
 import NIOPosix
 import ProtoWire
 import ServiceLifecycle
@@ -20,18 +21,21 @@ public struct GRPCDoor: Service {
         /// RPCs one connection may run at once, advertised as HTTP/2's MAX_CONCURRENT_STREAMS
         /// (grpc-swift's default: no limit).
         public var maxConcurrentStreams: Int
+        /// From accept to the client's HTTP/2 preface (TLS handshake included): closed past it.
+        public var handshakeTimeout: Duration
 
         public static let defaultPort = 8081
 
         public init(
             host: String = "0.0.0.0", port: Int = defaultPort, maxMessageBytes: Int = 64 << 20, idleTimeout: Duration = .seconds(60),
-            maxConcurrentStreams: Int = 1024
+            maxConcurrentStreams: Int = 1024, handshakeTimeout: Duration = .seconds(10)
         ) {
             self.host = host
             self.port = port
             self.maxMessageBytes = maxMessageBytes
             self.idleTimeout = idleTimeout
             self.maxConcurrentStreams = maxConcurrentStreams
+            self.handshakeTimeout = handshakeTimeout
         }
     }
 
@@ -46,6 +50,8 @@ public struct GRPCDoor: Service {
                 $0.rpc.maxRequestPayloadSize = settings.maxMessageBytes
                 $0.connection.maxIdleTime = settings.idleTimeout
                 $0.http2.maxConcurrentStreams = settings.maxConcurrentStreams
+                let handshake = TimeAmount.nanoseconds(Int64(settings.handshakeTimeout / .nanoseconds(1)))
+                $0.channelDebuggingCallbacks.onAcceptTCPConnection = { PrefaceTimeoutHandler.install(on: $0, timeout: handshake) }
             })
         server = GRPCServer(
             transport: transport,

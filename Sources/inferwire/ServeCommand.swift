@@ -185,7 +185,8 @@ struct ServeService: Service {
             dataPlane: server.dataPlane,
             settings: .init(
                 host: settings.host, port: settings.grpcPort, maxMessageBytes: Int(settings.maxFrameSize),
-                idleTimeout: .milliseconds(Int64(settings.httpIdleTimeoutSeconds * 1000)), maxConcurrentStreams: Int(settings.maxConcurrentStreams)),
+                idleTimeout: .milliseconds(Int64(settings.httpIdleTimeoutSeconds * 1000)), maxConcurrentStreams: Int(settings.maxConcurrentStreams),
+                handshakeTimeout: .nanoseconds(settings.timeouts.handshake.nanoseconds)),
             tls: server.tls) { port in
             sink.line("grpc on \(settings.host):\(port)\(server.tls == nil ? "" : " (TLS)")")
         }

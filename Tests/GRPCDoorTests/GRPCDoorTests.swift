@@ -85,7 +85,7 @@ struct GRPCDoorTests {
         let server = try await InferWireServer.start(settings: settings)
         let port = NIOLockedValueBox<Int?>(nil)
         let door = GRPCDoor(
-            dataPlane: server.dataPlane, settings: .init(host: "127.0.0.1", port: 0, idleTimeout: .seconds(1), maxConcurrentStreams: 3)
+            dataPlane: server.dataPlane, settings: .init(host: "127.0.0.1", port: 0, idleTimeout: .seconds(1), maxConcurrentStreams: 3, handshakeTimeout: .seconds(1))
         ) { bound in port.withLockedValue { $0 = bound } }
         let group = ServiceGroup(configuration: .init(services: [door], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
@@ -119,6 +119,23 @@ struct GRPCDoorTests {
         #expect(output.contains("max_concurrent_streams=3 "), "\(output)")
         let after = output.components(separatedBy: "goaway_after=").last.flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         #expect(after.map { $0 >= 0.8 && $0 < 15 } == true, "\(output)")
+        // A peer that connects and never sends the HTTP/2 preface is closed by the same timeout.
+        let silent = """
+            import socket, time
+            s = socket.create_connection(("127.0.0.1", \(bound)))
+            s.settimeout(30)
+            start = time.time()
+            try:
+                while s.recv(65536):
+                    pass
+            except ConnectionResetError:
+                pass
+            print("closed_after=%.1f" % (time.time() - start))
+            """
+        let closed = try await ChildProcess.run(try PythonChecks.python(packageRoot: Self.packageRoot), ["-c", silent])
+        let closedOutput = String(decoding: closed.stdout + closed.stderr, as: UTF8.self)
+        let closedAfter = closedOutput.components(separatedBy: "closed_after=").last.flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(closedAfter.map { $0 >= 0.8 && $0 < 15 } == true, "\(closedOutput)")
         await group.triggerGracefulShutdown()
         _ = try? await running.value
         await server.shutdown(timeout: .zero)

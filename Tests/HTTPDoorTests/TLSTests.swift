@@ -44,7 +44,7 @@ struct TLSTests {
         ) { port in
             ports.withLockedValue { $0.http = port }
         }
-        let grpc = GRPCDoor(dataPlane: server.dataPlane, settings: .init(host: "127.0.0.1", port: 0), tls: server.tls) { port in
+        let grpc = GRPCDoor(dataPlane: server.dataPlane, settings: .init(host: "127.0.0.1", port: 0, handshakeTimeout: .seconds(1)), tls: server.tls) { port in
             ports.withLockedValue { $0.grpc = port }
         }
         let group = ServiceGroup(configuration: .init(services: [http, grpc], logger: Logger(label: "test")))
@@ -200,7 +200,7 @@ struct TLSTests {
         }
     }
 
-    @Test("a peer that connects and never starts the TLS handshake is closed by the door's own timeout (binary: handshake, HTTP: idle), then NIOSSL's shutdown wait")
+    @Test("a peer that connects and never starts the TLS handshake is closed by the door's own timeout (binary and gRPC: handshake, HTTP: idle), then NIOSSL's shutdown wait")
     func stalledHandshake() async throws {
         let folder = try TemporaryFolder()
         let certificates = try await TestCertificates.make(in: folder.path)
@@ -208,7 +208,7 @@ struct TLSTests {
             // The close goes through NIOSSL, which may wait up to its shutdown timeout (5 s) for a
             // close_notify that a peer which never handshook will not send.
             // Generous upper bounds: on a loaded 2-core machine timers and handshakes run late.
-            for (door, port, limit) in [("binary", doors.binary, 1.0), ("HTTP", doors.http, 5.0)] {
+            for (door, port, limit) in [("binary", doors.binary, 1.0), ("HTTP", doors.http, 5.0), ("gRPC", doors.grpc, 1.0)] {
                 let script = """
                     import socket, time
                     s = socket.create_connection(("127.0.0.1", \(port)))
