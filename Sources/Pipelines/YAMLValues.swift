@@ -28,7 +28,10 @@ enum YAMLValues {
         guard visited <= nodeBudget else { throw Failure(description: "more than \(nodeBudget) values (anchors reused too often?)") }
         guard depth < maxDepth else { throw Failure(description: "nested more than \(maxDepth) levels\(line(node))") }
         switch node {
-        case .scalar:
+        case .scalar(let scalar):
+            // YAML 1.1's base-60 numbers (`1:30`) are plain strings in YAML 1.2, which Seldon's
+            // Go parser reads; Yams also overflowed (a crash) on a long one (found by FuzzSettings).
+            if isBase60(scalar.string) { return scalar.string }
             return Constructor.default.any(from: node)
         case .sequence(let sequence):
             return try sequence.map { try value($0, depth: depth + 1, visited: &visited) }
@@ -41,6 +44,13 @@ enum YAMLValues {
             return object
         case .alias:
             throw Failure(description: "an unresolved alias\(line(node))")
+        }
+    }
+
+    /// `1:30`, `-190:20:30.15`: digits, `_`, a sign and a point around at least one colon.
+    static func isBase60(_ text: String) -> Bool {
+        text.utf8.contains(UInt8(ascii: ":")) && text.utf8.allSatisfy { byte in
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || ":_+-.".utf8.contains(byte)
         }
     }
 

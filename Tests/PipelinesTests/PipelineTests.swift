@@ -214,6 +214,10 @@ struct PipelineTests {
         ("kind: Pipeline\nmetadata: {name: bad\nspec: [", "not valid YAML"),
         // A key that is a list: Yams.load crashed the process on it (found by FuzzSettings).
         ("kind: Pipeline\nmetadata: {name: bad}\n[spec]: {steps: [{name: a}]}", "a mapping key must be a plain value, not a list or a mapping (line 3)"),
+        // A base-60 number past Int: Yams' integer construction crashed on it (found by
+        // FuzzSettings); read as YAML 1.2 does, it is the step's name, a string.
+        ("kind: Pipeline\nmetadata: {name: bad}\nspec: {steps: [{name: -333333333333333333:2, inputs: [nowhere.outputs.x]}]}",
+         "step -333333333333333333:2: input nowhere.outputs.x names nowhere, which is not a step"),
         // Anchors nested ten deep, each used ten times: 10^10 values if expanded.
         ("kind: Pipeline\nmetadata: {name: bad}\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
             + (1...9).map { "a\($0): &a\($0) [" + Array(repeating: "*a\($0 - 1)", count: 10).joined(separator: ", ") + "]" }.joined(separator: "\n")
