@@ -25,7 +25,8 @@ struct TLSTests {
 
     /// A server over the echo example with TLS on the binary, HTTP and gRPC doors.
     static func withDoors(
-        _ certificates: TestCertificates, mutual: Bool, paths: TLSFiles.Paths? = nil, _ body: (Doors) async throws -> Void
+        _ certificates: TestCertificates, mutual: Bool, paths: TLSFiles.Paths? = nil, handshake: Int64 = 10,
+        _ body: (Doors) async throws -> Void
     ) async throws {
         let folder = try TemporaryFolder()
         try folder.write("echo/model-settings.json", #"{"name": "echo", "implementation": "echo"}"#)
@@ -34,7 +35,9 @@ struct TLSTests {
         settings.binaryPort = 0
         settings.metricsEndpoint = ""
         settings.modelRepositoryRoot = folder.path
-        settings.timeouts.handshake = .seconds(1)
+        // Handshake timeouts: 10 s (a TLS handshake took over 2 s on a loaded CI machine), 1 s
+        // for the test of a stalled one.
+        settings.timeouts.handshake = .seconds(handshake)
         settings.tls = paths ?? TLSFiles.Paths(
             certificateChain: certificates.serverCertificate, privateKey: certificates.serverKey, clientCA: mutual ? certificates.ca : nil)
         let server = try await InferWireServer.start(settings: settings)
@@ -44,7 +47,7 @@ struct TLSTests {
         ) { port in
             ports.withLockedValue { $0.http = port }
         }
-        let grpc = GRPCDoor(dataPlane: server.dataPlane, settings: .init(host: "127.0.0.1", port: 0, handshakeTimeout: .seconds(1)), tls: server.tls) { port in
+        let grpc = GRPCDoor(dataPlane: server.dataPlane, settings: .init(host: "127.0.0.1", port: 0, handshakeTimeout: .seconds(handshake)), tls: server.tls) { port in
             ports.withLockedValue { $0.grpc = port }
         }
         let group = ServiceGroup(configuration: .init(services: [http, grpc], logger: Logger(label: "test")))
@@ -169,16 +172,23 @@ struct TLSTests {
                     ["127.0.0.1:\(doors.grpc)", HTTPDoorTests.packageRoot.appendingPathComponent("proto").path, certificates.ca,
                      client.clientCertificate, client.clientKey])
             }
-            func binary(_ client: TestCertificates) async -> Bool {
+            /// nil when served, else why not.
+            func binary(_ client: TestCertificates) async -> String? {
                 let tls = ClientTLS(trustRoots: certificates.ca, certificateChain: client.clientCertificate, privateKey: client.clientKey)
-                guard let connection = try? await InferWireClient.connect(host: "127.0.0.1", port: doors.binary, tls: tls) else { return false }
-                defer { Task { await connection.close() } }
-                return (try? await Self.echo(connection)) == ["hi"]
+                do {
+                    let connection = try await InferWireClient.connect(host: "127.0.0.1", port: doors.binary, tls: tls)
+                    defer { Task { await connection.close() } }
+                    let answer = try await Self.echo(connection)
+                    return answer == ["hi"] ? nil : "answered \(answer)"
+                } catch {
+                    return "\(error)"
+                }
             }
             #expect(try await curl(certificates) == "200")
             #expect(try await curl(other) == "000")
-            #expect(await binary(certificates))
-            #expect(await !binary(other))
+            let before = await binary(certificates)
+            #expect(before == nil, "\(before ?? "")")
+            #expect(await binary(other) != nil)
 
             try FileManager.default.removeItem(atPath: clientCA)
             try FileManager.default.copyItem(atPath: other.ca, toPath: clientCA)
@@ -186,8 +196,9 @@ struct TLSTests {
 
             #expect(try await curl(other) == "200")
             #expect(try await curl(certificates) == "000")
-            #expect(await binary(other))
-            #expect(await !binary(certificates))
+            let rotated = await binary(other)
+            #expect(rotated == nil, "\(rotated ?? "")")
+            #expect(await binary(certificates) != nil)
             let served = try await grpc(other)
             #expect(served.status == 0 && served.checks == 3 && served.failed == [], "\(served.log)")
             let refused = try await grpc(certificates)
@@ -204,7 +215,7 @@ struct TLSTests {
     func stalledHandshake() async throws {
         let folder = try TemporaryFolder()
         let certificates = try await TestCertificates.make(in: folder.path)
-        try await Self.withDoors(certificates, mutual: false) { doors in
+        try await Self.withDoors(certificates, mutual: false, handshake: 1) { doors in
             // The close goes through NIOSSL, which may wait up to its shutdown timeout (5 s) for a
             // close_notify that a peer which never handshook will not send.
             // Generous upper bounds: on a loaded 2-core machine timers and handshakes run late.
