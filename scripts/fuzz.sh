@@ -50,10 +50,11 @@ CONFIG="${FUZZ_CONFIG:-debug}"
 # Crashes are reported by libFuzzer/ASan (stack and input), not by Swift's backtracer.
 export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
-FLAGS=(-max_len=65536 -timeout=5 -rss_limit_mb=2048)
-# Longest input per target. FuzzSSE parses each input three times, one byte at a time in one of
-# them, at ~160 ns a byte under coverage and ASan: 2 KiB covers every line and event shape and
-# keeps it near 1k execs/s instead of growing inputs toward 64 KiB.
+FLAGS=(-timeout=5 -rss_limit_mb=2048)
+# Longest input per target (-max_len), for every run of it. FuzzSSE parses each input three
+# times, one byte at a time in one of them, at ~160 ns a byte under coverage and ASan: 2 KiB
+# covers every line and event shape and keeps it near 1k execs/s instead of growing inputs
+# toward 64 KiB.
 max_len() { case "$1" in FuzzSSE) echo 2048 ;; *) echo 65536 ;; esac; }
 
 bash "$ROOT/scripts/install-system-packages.sh" --build >/dev/null
@@ -101,15 +102,16 @@ committed_inputs() {  # target: its committed input files (not READMEs)
 
 fuzz_target() {
     local target="$1" bin="$BIN_DIR/$1" status=0
+    local flags=("${FLAGS[@]}" -max_len="$(max_len "$1")")
     # Replay: given files (not folders), libFuzzer runs each once and stops at the first
     # failure; on one, each input is rerun alone to name every one that fails.
     mapfile -t inputs < <(committed_inputs "$target")
     if [ "${#inputs[@]}" -gt 0 ]; then
-        if "$bin" "${FLAGS[@]}" "${inputs[@]}" >"$FUZZ/.build/replay-$target.log" 2>&1; then
+        if "$bin" "${flags[@]}" "${inputs[@]}" >"$FUZZ/.build/replay-$target.log" 2>&1; then
             echo "== $target: ${#inputs[@]} committed inputs replayed, all pass"
         else
             for file in "${inputs[@]}"; do
-                "$bin" "${FLAGS[@]}" "$file" >"$FUZZ/.build/replay-one-$target.log" 2>&1 && continue
+                "$bin" "${flags[@]}" "$file" >"$FUZZ/.build/replay-one-$target.log" 2>&1 && continue
                 echo "   FAIL  ${file#"$ROOT"/}"
                 grep -E "Fatal error|ERROR:|SUMMARY" "$FUZZ/.build/replay-one-$target.log" | head -n 5 | sed 's/^/         /'
             done
@@ -127,7 +129,7 @@ fuzz_target() {
     local seeds=()
     [ -d "$FUZZ/seeds/$target" ] && seeds=("$FUZZ/seeds/$target")
     # shellcheck disable=SC2086
-    "$bin" "${FLAGS[@]}" -max_len="$(max_len "$target")" -max_total_time="$DURATION" -print_final_stats=1 \
+    "$bin" "${flags[@]}" -max_total_time="$DURATION" -print_final_stats=1 \
         -artifact_prefix="$FUZZ/crashes/$target-" ${FUZZ_ARGS:-} "$work" "${seeds[@]}" >"$log" 2>&1
     local rc=$?
     grep -E "^#[0-9]+.*DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb" "$log" | sed 's/^/   /'
@@ -142,7 +144,7 @@ fuzz_target() {
     if [ "${FUZZ_KEEP:-0}" = 1 ]; then
         local merged="$FUZZ/.build/merged-$target"
         rm -rf "$merged"; mkdir -p "$merged"
-        "$bin" "${FLAGS[@]}" -merge=1 "$merged" "$work" >"$FUZZ/.build/merge-$target.log" 2>&1
+        "$bin" "${flags[@]}" -merge=1 "$merged" "$work" >"$FUZZ/.build/merge-$target.log" 2>&1
         rm -rf "$FUZZ/corpus/$target"; mkdir -p "$FUZZ/corpus/$target"
         cp "$merged"/* "$FUZZ/corpus/$target"/ 2>/dev/null
         local executions speed coverage

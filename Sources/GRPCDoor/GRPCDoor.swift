@@ -50,7 +50,7 @@ public struct GRPCDoor: Service {
                 $0.rpc.maxRequestPayloadSize = settings.maxMessageBytes
                 $0.connection.maxIdleTime = settings.idleTimeout
                 $0.http2.maxConcurrentStreams = settings.maxConcurrentStreams
-                let handshake = TimeAmount.nanoseconds(Int64(settings.handshakeTimeout / .nanoseconds(1)))
+                let handshake = TimeAmount(settings.handshakeTimeout)
                 $0.channelDebuggingCallbacks.onAcceptTCPConnection = { PrefaceTimeoutHandler.install(on: $0, timeout: handshake) }
             })
         server = GRPCServer(

@@ -37,6 +37,7 @@ final class PrefaceTimeoutHandler: ChannelInboundHandler, RemovableChannelHandle
         timer = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
     }
 
+    /// Removed once the preface is in, or with the rest of the pipeline when the channel closes.
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
@@ -46,15 +47,7 @@ final class PrefaceTimeoutHandler: ChannelInboundHandler, RemovableChannelHandle
         received += unwrapInboundIn(data).readableBytes
         context.fireChannelRead(data)
         if received >= Self.prefaceLength {
-            timer?.cancel()
-            timer = nil
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
-        context.fireChannelInactive()
     }
 }

@@ -186,7 +186,7 @@ struct ServeService: Service {
             settings: .init(
                 host: settings.host, port: settings.grpcPort, maxMessageBytes: Int(settings.maxFrameSize),
                 idleTimeout: .milliseconds(Int64(settings.httpIdleTimeoutSeconds * 1000)), maxConcurrentStreams: Int(settings.maxConcurrentStreams),
-                handshakeTimeout: .nanoseconds(settings.timeouts.handshake.nanoseconds)),
+                handshakeTimeout: Duration(settings.timeouts.handshake)),
             tls: server.tls) { port in
             sink.line("grpc on \(settings.host):\(port)\(server.tls == nil ? "" : " (TLS)")")
         }

@@ -35,9 +35,8 @@ public final class TLSFiles: Sendable {
 
     public let paths: Paths
     private let current: CurrentCertificate
-    /// The server configuration, built once: whether client certificates are asked for is fixed
-    /// at start; the certificate, key and client CAs come from `current` for every handshake.
-    public let configuration: TLSConfiguration
+    /// Built once: whether client certificates are asked for is fixed at start; the certificate,
+    /// key and client CAs come from `current` for every handshake.
     private let reloadingContext: NIOSSLContext
 
     public init(_ paths: Paths) throws(RepositoryError) {
@@ -51,12 +50,10 @@ public final class TLSFiles: Sendable {
             // Asks for (and requires) a client certificate; `verifyClient` decides on it.
             configuration.certificateVerification = .noHostnameVerification
         }
-        self.configuration = configuration
         // Every handshake asks for the current certificate and key.
-        var withReloads = configuration
-        withReloads.setCertificateReloader(current)
+        configuration.setCertificateReloader(current)
         do {
-            reloadingContext = try NIOSSLContext(configuration: withReloads)
+            reloadingContext = try NIOSSLContext(configuration: configuration)
         } catch {
             throw RepositoryError(file: paths.certificateChain, message: "cannot set up TLS: \(error)")
         }
@@ -85,13 +82,13 @@ public final class TLSFiles: Sendable {
         let current = self.current
         return { presented, promise in
             let roots = current.box.withLockedValue { $0.clientRoots }
-            guard !roots.isEmpty, let first = presented.first, let leaf = try? Certificate(first) else {
+            guard let roots, let first = presented.first, let leaf = try? Certificate(first) else {
                 promise.succeed(.failed)
                 return
             }
             let intermediates = presented.dropFirst().compactMap { try? Certificate($0) }
             promise.completeWithTask {
-                var verifier = Verifier(rootCertificates: CertificateStore(roots)) { RFC5280Policy() }
+                var verifier = Verifier(rootCertificates: roots) { RFC5280Policy() }
                 // Nothing downstream reads the validated chain, so none is handed back.
                 guard case .validCertificate = await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates)) else {
                     return .failed
@@ -133,26 +130,26 @@ public final class TLSFiles: Sendable {
         var override = NIOSSLContextConfigurationOverride()
         override.certificateChain = chain.map { .certificate($0) }
         override.privateKey = .privateKey(key)
-        return Loaded(override: override, clientRoots: try paths.clientCA.map(loadClientRoots) ?? [])
+        return Loaded(override: override, clientRoots: try paths.clientCA.map(loadClientRoots))
     }
 
-    static func loadClientRoots(_ file: String) throws(RepositoryError) -> [Certificate] {
+    /// The client CAs as the verifier's store, built once per load rather than per handshake.
+    static func loadClientRoots(_ file: String) throws(RepositoryError) -> CertificateStore {
+        let roots: [Certificate]
         do {
-            let roots = try NIOSSLCertificate.fromPEMFile(file).map { try Certificate($0) }
-            guard !roots.isEmpty else { throw RepositoryError(file: file, message: "no CA certificate in the file") }
-            return roots
-        } catch let error as RepositoryError {
-            throw error
+            roots = try NIOSSLCertificate.fromPEMFile(file).map { try Certificate($0) }
         } catch {
             throw RepositoryError(file: file, message: "cannot read the client CA certificates: \(error)")
         }
+        guard !roots.isEmpty else { throw RepositoryError(file: file, message: "no CA certificate in the file") }
+        return CertificateStore(roots)
     }
 
     /// What one read of the files gave.
     struct Loaded {
         var override: NIOSSLContextConfigurationOverride
-        /// The CAs client certificates must chain to; empty without mutual TLS.
-        var clientRoots: [Certificate]
+        /// The CAs client certificates must chain to; nil without mutual TLS.
+        var clientRoots: CertificateStore?
     }
 }
 
