@@ -1,13 +1,13 @@
 import GRPCCore
-import GRPCNIOTransportHTTP2
 import InferenceService
 import NIOCore
 import NIOPosix
 import ProtoWire
 import ServiceLifecycle
 
-/// The gRPC door: `inference.GRPCInferenceService` over HTTP/2 (grpc-swift 2 and its NIO
-/// transport) on MLServer's port 8081, messages coded by ProtoWire. A swift-service-lifecycle
+/// The gRPC door: `inference.GRPCInferenceService` over HTTP/2 on MLServer's port 8081:
+/// grpc-swift 2's core (server, router, services) on a transport of our own over swift-nio-http2
+/// (`GRPCFrameTransport`), messages coded by ProtoWire. A swift-service-lifecycle
 /// `Service`: a graceful shutdown stops new RPCs and lets running ones finish. It also serves
 /// `grpc.health.v1.Health` for Kubernetes' gRPC probes.
 public struct GRPCDoor: Service {
@@ -39,58 +39,36 @@ public struct GRPCDoor: Service {
         }
     }
 
-    private let server: GRPCServer<HTTP2ServerTransport.Posix>
+    private let transport: GRPCFrameTransport
+    private let server: GRPCServer<GRPCFrameTransport>
     private let onRunning: @Sendable (Int) async -> Void
     private let draining = DrainFlag()
 
     public init(dataPlane: DataPlane, settings: Settings, tls: TLSFiles? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
-        let transport = HTTP2ServerTransport.Posix(
-            address: .ipv4(host: settings.host, port: settings.port), transportSecurity: tls.map(Self.security) ?? .plaintext,
-            config: .defaults {
-                $0.rpc.maxRequestPayloadSize = settings.maxMessageBytes
-                $0.connection.maxIdleTime = settings.idleTimeout
-                $0.http2.maxConcurrentStreams = settings.maxConcurrentStreams
-                let handshake = TimeAmount(settings.handshakeTimeout)
-                $0.channelDebuggingCallbacks.onAcceptTCPConnection = { PrefaceTimeoutHandler.install(on: $0, timeout: handshake) }
-            })
-        server = GRPCServer(
-            transport: transport,
-            services: [
-                InferenceGRPCService(dataPlane: dataPlane, limits: DecodingLimits(maxMessageSize: settings.maxMessageBytes), draining: draining),
-                HealthGRPCService(dataPlane: dataPlane, draining: draining),
-            ])
+        let services: [any RegistrableRPCService] = [
+            InferenceGRPCService(dataPlane: dataPlane, limits: DecodingLimits(maxMessageSize: settings.maxMessageBytes)),
+            HealthGRPCService(dataPlane: dataPlane, draining: draining),
+        ]
+        transport = GRPCFrameTransport(
+            settings: .init(
+                host: settings.host, port: settings.port, maxMessageBytes: settings.maxMessageBytes, idleTimeout: settings.idleTimeout,
+                maxConcurrentStreams: settings.maxConcurrentStreams, handshakeTimeout: settings.handshakeTimeout,
+                singleResponseMethods: Set(InferenceGRPCService.unaryMethods.map { "\(InferenceGRPCService.service)/\($0)" } + ["\(HealthGRPCService.service)/Check"])),
+            tls: tls)
+        server = GRPCServer(transport: transport, services: services)
         self.onRunning = onRunning
-    }
-
-    /// The transport's TLS from the doors' files: the same certificate (asked for on every
-    /// handshake, so a reload reaches this door too) and the same client CA when mutual.
-    static func security(_ tls: TLSFiles) -> HTTP2ServerTransport.Posix.TransportSecurity {
-        let certificate = TLSConfig.CertificateSource.file(path: tls.paths.certificateChain, format: .pem)
-        let key = TLSConfig.PrivateKeySource.file(path: tls.paths.privateKey, format: .pem)
-        let reloader = tls.reloader
-        guard let clientCA = tls.paths.clientCA else {
-            return .tls(certificateChain: [certificate], privateKey: key) { $0.certificateReloader = reloader }
-        }
-        // The CA file is the start's trust roots; `verifyClient` checks against the CAs of the
-        // last reload instead, as the other doors do.
-        let verify = tls.verifyClient
-        return .mTLS(certificateChain: [certificate], privateKey: key) { config in
-            config.trustRoots = .certificates([.file(path: clientCA, format: .pem)])
-            config.clientCertificateVerification = .noHostnameVerification
-            config.certificateReloader = reloader
-            config.customVerificationCallback = verify
-        }
     }
 
     public func run() async throws {
         let server = self.server
+        let transport = self.transport
         let onRunning = self.onRunning
         let draining = self.draining
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await server.serve() }
                 group.addTask {
-                    if let address = try await server.listeningAddress?.ipv4 { await onRunning(address.port) }
+                    await onRunning(try await transport.listeningPort)
                 }
             }
         } onGracefulShutdown: {

@@ -11,13 +11,16 @@ import ProtoWire
 struct InferenceGRPCService: RegistrableRPCService {
     let dataPlane: DataPlane
     let limits: DecodingLimits
-    let draining: DrainFlag
 
     static let service = "inference.GRPCInferenceService"
+    /// Every method but ModelStreamInfer: one request, one answer.
+    static let unaryMethods = [
+        "ServerLive", "ServerReady", "ModelReady", "ServerMetadata", "ModelMetadata", "ModelInfer", "RepositoryIndex", "RepositoryModelLoad",
+        "RepositoryModelUnload",
+    ]
 
     func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
         let plane = dataPlane
-        let draining = self.draining
         unary(&router, "ServerLive") { (request: ServerLiveRequest, context) in plane.serverLive(request, context: context) }
         unary(&router, "ServerReady") { (request: ServerReadyRequest, context) in await plane.serverReady(request, context: context) }
         unary(&router, "ModelReady") { (request: ModelReadyRequest, context) in try await plane.modelReady(request, context: context) }
@@ -35,9 +38,7 @@ struct InferenceGRPCService: RegistrableRPCService {
         ) { request, _ in
             let metadata = request.metadata
             return StreamingServerResponse { writer in
-                try await Self.cancellingOnRPCCancel(metadata, draining: draining) {
-                    try await Self.answer(request.messages, metadata: metadata, plane: plane, writer: writer)
-                }
+                try await Self.answer(request.messages, metadata: metadata, plane: plane, writer: writer)
                 return [:]
             }
         }
@@ -77,55 +78,14 @@ struct InferenceGRPCService: RegistrableRPCService {
             let id = (single.message as? ModelInferRequest)?.id ?? ""
             do {
                 let context = Self.context(single.metadata, id: id)
-                let answer = try await Self.cancellingOnRPCCancel(single.metadata, draining: draining) { try await call(single.message, context) }
+                // A deadline, a reset or a closed connection cancels this task (the transport's
+                // `CancellationRelay`): the data plane and the runtime's provider call see it.
+                let answer = try await call(single.message, context)
                 return StreamingServerResponse(single: ServerResponse(message: answer))
             } catch let error as InferenceError {
                 return StreamingServerResponse(error: RPCError(error))
             }
         }
-    }
-
-    /// gRPC signals a cancelled RPC (its `grpc-timeout` passed, the client left, the server
-    /// began stopping) through the server context's handle, not by cancelling the handler's
-    /// task. This turns the signal into task cancellation, which the data plane, runtimes and
-    /// their provider calls honour: the upstream request is dropped instead of waited for.
-    /// Except for a drain: a call running when the server stops is let finish (SIGTERM's
-    /// promise), still bounded by its own deadline.
-    static func cancellingOnRPCCancel<Result: Sendable>(
-        _ metadata: Metadata, draining: DrainFlag, _ body: @escaping @Sendable () async throws -> Result
-    ) async throws -> Result {
-        let work = Task { try await body() }
-        let deadline = deadline(metadata)
-        return try await withTaskCancellationHandler {
-            try await withRPCCancellationHandler { try await work.value } onCancelRPC: {
-                guard draining.isSet else { return work.cancel() }
-                guard let deadline else { return }
-                Task {
-                    try? await Task.sleep(until: deadline)
-                    work.cancel()
-                }
-            }
-        } onCancel: {
-            work.cancel()
-        }
-    }
-
-    /// When the call's `grpc-timeout` (digits and a unit: H, M, S, m, u, n) runs out.
-    static func deadline(_ metadata: Metadata) -> ContinuousClock.Instant? {
-        guard let text = metadata[stringValues: "grpc-timeout"].first(where: { _ in true }), let unit = text.last,
-            let amount = Int64(text.dropLast()), amount >= 0
-        else { return nil }
-        let duration: Duration
-        switch unit {
-        case "H": duration = .seconds(amount * 3600)
-        case "M": duration = .seconds(amount * 60)
-        case "S": duration = .seconds(amount)
-        case "m": duration = .milliseconds(amount)
-        case "u": duration = .microseconds(amount)
-        case "n": duration = .nanoseconds(amount)
-        default: return nil
-        }
-        return .now + duration
     }
 
     /// The call's context: the `authorization` metadata (the bearer token), a request id (the

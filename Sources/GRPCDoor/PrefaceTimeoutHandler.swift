@@ -1,11 +1,10 @@
 import NIOCore
-import NIOSSL
 
 /// Closes a gRPC connection whose client has not sent HTTP/2's 24-byte connection preface
-/// within the handshake timeout (after TLS, when the door speaks it). grpc-swift's idle timer
-/// only runs once HTTP/2 is up, so without this a peer that connects and stays silent, or stalls
-/// its TLS handshake, holds a socket for ever. Sits just after TLS (first otherwise) and leaves
-/// the pipeline as soon as the preface's bytes are in.
+/// within the handshake timeout (after TLS, when the door speaks it). The idle timer only runs
+/// once HTTP/2 is up, so without this a peer that connects and stays silent, or stalls its TLS
+/// handshake, holds a socket for ever. Sits just after TLS (first otherwise) and leaves the
+/// pipeline as soon as the preface's bytes are in.
 final class PrefaceTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -17,19 +16,6 @@ final class PrefaceTimeoutHandler: ChannelInboundHandler, RemovableChannelHandle
 
     init(timeout: TimeAmount) {
         self.timeout = timeout
-    }
-
-    /// Adds the handler to an accepted connection whose gRPC pipeline is already configured.
-    static func install(on channel: any Channel, timeout: TimeAmount) -> EventLoopFuture<Void> {
-        channel.eventLoop.makeCompletedFuture {
-            let operations = channel.pipeline.syncOperations
-            let handler = PrefaceTimeoutHandler(timeout: timeout)
-            if let tls = try? operations.context(handlerType: NIOSSLServerHandler.self) {
-                try operations.addHandler(handler, position: .after(tls.handler))
-            } else {
-                try operations.addHandler(handler, position: .first)
-            }
-        }
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

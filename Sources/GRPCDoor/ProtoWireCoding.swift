@@ -2,12 +2,19 @@ import GRPCCore
 import NIOCore
 import ProtoWire
 
-/// grpc-swift's message coding done by ProtoWire (no swift-protobuf in the server path). The
-/// transport hands over a contiguous byte container: decoding copies it once into a ByteBuffer
-/// (the raw tensors are then slices of that buffer); encoding writes one allocation.
+/// grpc-swift's message coding done by ProtoWire (no swift-protobuf in the server path). With
+/// the door's transport (`GRPCBytes`) no byte is copied: a request is decoded from the received
+/// buffer (raw tensors stay slices of it) and an answer is encoded into one buffer with room for
+/// gRPC's 5-byte prefix in front. Other byte containers are copied once each way.
 struct ProtoWireSerializer<Message: ProtoMessage>: MessageSerializer {
     func serialize<Bytes: GRPCContiguousBytes>(_ message: Message) throws -> Bytes {
-        Bytes(message.serializedBytes())
+        guard Bytes.self == GRPCBytes.self else { return Bytes(message.serializedBytes()) }
+        let prefix = GRPCMessageReader.prefixLength
+        var buffer = ByteBufferAllocator().buffer(capacity: prefix + message.encodedSize)
+        buffer.moveWriterIndex(forwardBy: prefix)
+        buffer.moveReaderIndex(forwardBy: prefix)
+        message.encode(into: &buffer)
+        return GRPCBytes(buffer) as! Bytes
     }
 }
 
@@ -15,7 +22,7 @@ struct ProtoWireDeserializer<Message: ProtoMessage>: MessageDeserializer {
     let limits: DecodingLimits
 
     func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Message {
-        let buffer = serializedMessageBytes.withUnsafeBytes { ByteBuffer(bytes: $0) }
+        let buffer = (serializedMessageBytes as? GRPCBytes)?.buffer ?? serializedMessageBytes.withUnsafeBytes { ByteBuffer(bytes: $0) }
         do {
             return try Message(decoding: buffer, limits: limits)
         } catch {

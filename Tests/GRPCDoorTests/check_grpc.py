@@ -109,6 +109,30 @@ def statuses():
     expect(stub.ServerLive(pb.ServerLiveRequest()).live, "alive")
 
 
+@check("a 3 MiB tensor across many DATA frames and window updates, echoed whole; a 5 MiB message over the door's 4 MiB limit is RESOURCE_EXHAUSTED; the server alive after")
+def large():
+    big = bytes(range(256)) * (3 * 4096)
+    request = pb.ModelInferRequest(model_name="echo")
+    request.inputs.add(name="b", datatype="BYTES", shape=[1])
+    request.raw_input_contents.append(struct.pack("<I", len(big)) + big)
+    for _ in range(2):
+        response = stub.ModelInfer(request, timeout=30)
+        expect(response.raw_output_contents[0][4:] == big, "3 MiB echoed whole")
+    over = pb.ModelInferRequest(model_name="echo")
+    over.inputs.add(name="b", datatype="BYTES", shape=[1])
+    over.raw_input_contents.append(struct.pack("<I", 5 << 20) + bytes(5 << 20))
+    code, details = code_of(lambda: stub.ModelInfer(over, timeout=30))
+    expect(code == grpc.StatusCode.RESOURCE_EXHAUSTED and "limit of 4194304 bytes" in details, (code, details))
+    expect(stub.ServerLive(pb.ServerLiveRequest()).live, "alive")
+
+
+@check("a gzip-compressed request is UNIMPLEMENTED with the reason (the door reads uncompressed messages); the connection goes on")
+def compressed():
+    code, details = code_of(lambda: stub.ServerLive(pb.ServerLiveRequest(), compression=grpc.Compression.Gzip))
+    expect(code == grpc.StatusCode.UNIMPLEMENTED and "compress" in details, (code, details))
+    expect(stub.ServerLive(pb.ServerLiveRequest()).live, "alive")
+
+
 @check("grpc.health.v1 (gRPC's own client): Check SERVING for the server and the V2 service, NOT_FOUND for others; Watch streams the status")
 def grpc_health():
     health = health_pb2_grpc.HealthStub(channel)

@@ -38,6 +38,8 @@ public final class TLSFiles: Sendable {
     /// Built once: whether client certificates are asked for is fixed at start; the certificate,
     /// key and client CAs come from `current` for every handshake.
     private let reloadingContext: NIOSSLContext
+    /// The same, offering HTTP/2 by ALPN (gRPC clients require "h2").
+    private let h2Context: NIOSSLContext
 
     public init(_ paths: Paths) throws(RepositoryError) {
         self.paths = paths
@@ -54,18 +56,19 @@ public final class TLSFiles: Sendable {
         configuration.setCertificateReloader(current)
         do {
             reloadingContext = try NIOSSLContext(configuration: configuration)
+            configuration.applicationProtocols = ["h2"]
+            h2Context = try NIOSSLContext(configuration: configuration)
         } catch {
             throw RepositoryError(file: paths.certificateChain, message: "cannot set up TLS: \(error)")
         }
     }
 
-    /// What gRPC's transport takes to ask for the current certificate on every handshake.
-    public var reloader: some CertificateReloader { current }
-
     /// The handler a door puts first on each accepted connection.
-    public func serverHandler() -> NIOSSLServerHandler {
-        guard paths.clientCA != nil else { return NIOSSLServerHandler(context: reloadingContext) }
-        return NIOSSLServerHandler(context: reloadingContext, customVerificationCallbackWithMetadata: verifyClient)
+    /// `applicationProtocols`: empty, or ["h2"] for the gRPC door.
+    public func serverHandler(applicationProtocols: [String] = []) -> NIOSSLServerHandler {
+        let context = applicationProtocols == ["h2"] ? h2Context : reloadingContext
+        guard paths.clientCA != nil else { return NIOSSLServerHandler(context: context) }
+        return NIOSSLServerHandler(context: context, customVerificationCallbackWithMetadata: verifyClient)
     }
 
     /// Reads the files again; on success new handshakes present the new certificate and accept
