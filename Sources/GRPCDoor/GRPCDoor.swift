@@ -23,12 +23,15 @@ public struct GRPCDoor: Service {
         public var maxConcurrentStreams: Int
         /// From accept to the client's HTTP/2 preface (TLS handshake included): closed past it.
         public var handshakeTimeout: Duration
+        /// ModelInfer run by the transport itself (`GRPCDirectMethod`); false: through grpc-swift's
+        /// core as every other method (the same answers: tests run both ways).
+        public var directModelInfer: Bool
 
         public static let defaultPort = 8081
 
         public init(
             host: String = "0.0.0.0", port: Int = defaultPort, maxMessageBytes: Int = 64 << 20, idleTimeout: Duration = .seconds(60),
-            maxConcurrentStreams: Int = 1024, handshakeTimeout: Duration = .seconds(10)
+            maxConcurrentStreams: Int = 1024, handshakeTimeout: Duration = .seconds(10), directModelInfer: Bool = true
         ) {
             self.host = host
             self.port = port
@@ -36,6 +39,7 @@ public struct GRPCDoor: Service {
             self.idleTimeout = idleTimeout
             self.maxConcurrentStreams = maxConcurrentStreams
             self.handshakeTimeout = handshakeTimeout
+            self.directModelInfer = directModelInfer
         }
     }
 
@@ -45,15 +49,17 @@ public struct GRPCDoor: Service {
     private let draining = DrainFlag()
 
     public init(dataPlane: DataPlane, settings: Settings, tls: TLSFiles? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        let limits = DecodingLimits(maxMessageSize: settings.maxMessageBytes)
         let services: [any RegistrableRPCService] = [
-            InferenceGRPCService(dataPlane: dataPlane, limits: DecodingLimits(maxMessageSize: settings.maxMessageBytes)),
+            InferenceGRPCService(dataPlane: dataPlane, limits: limits),
             HealthGRPCService(dataPlane: dataPlane, draining: draining),
         ]
         transport = GRPCFrameTransport(
             settings: .init(
                 host: settings.host, port: settings.port, maxMessageBytes: settings.maxMessageBytes, idleTimeout: settings.idleTimeout,
                 maxConcurrentStreams: settings.maxConcurrentStreams, handshakeTimeout: settings.handshakeTimeout,
-                singleResponseMethods: Set(InferenceGRPCService.unaryMethods.map { "\(InferenceGRPCService.service)/\($0)" } + ["\(HealthGRPCService.service)/Check"])),
+                singleResponseMethods: Set(InferenceGRPCService.unaryMethods.map { "\(InferenceGRPCService.service)/\($0)" } + ["\(HealthGRPCService.service)/Check"]),
+                direct: settings.directModelInfer ? ["/\(InferenceGRPCService.service)/ModelInfer": InferenceGRPCService.directModelInfer(dataPlane, limits: limits)] : [:]),
             tls: tls)
         server = GRPCServer(transport: transport, services: services)
         self.onRunning = onRunning

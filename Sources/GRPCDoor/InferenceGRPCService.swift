@@ -88,6 +88,29 @@ struct InferenceGRPCService: RegistrableRPCService {
         }
     }
 
+    /// ModelInfer as the transport runs it (`GRPCDirectMethod`): the same decoding, data plane
+    /// call, statuses and encoding as the registered handler, without grpc-swift's core. The
+    /// transport cancels the call's task on a deadline, a reset or a closed connection.
+    static func directModelInfer(_ plane: DataPlane, limits: DecodingLimits) -> GRPCDirectMethod {
+        let decoder = ProtoWireDeserializer<ModelInferRequest>(limits: limits)
+        let encoder = ProtoWireSerializer<ModelInferResponse>()
+        return GRPCDirectMethod { bytes, metadata in
+            do {
+                let request = try decoder.deserialize(GRPCBytes(bytes))
+                let context = Self.context(metadata, id: request.id)
+                let response = try await plane.infer(request, context: context)
+                let encoded: GRPCBytes = try encoder.serialize(response)
+                return .init(message: encoded)
+            } catch let error as InferenceError {
+                return .init(error: RPCError(error))
+            } catch let error as RPCError {
+                return .init(error: error)
+            } catch {
+                return .init(error: RPCError(code: .unknown, message: "Service method threw an unknown error."))
+            }
+        }
+    }
+
     /// The call's context: the `authorization` metadata (the bearer token), a request id (the
     /// message's, else `x-request-id`, else a new UUID), free metadata for the runtime.
     static func context(_ metadata: Metadata, id: String) -> InferWireCore.RequestContext {

@@ -17,8 +17,10 @@ import Testing
 struct GRPCDoorTests {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    @Test("grpcio stubs and tritonclient.grpc: every RPC, raw and typed tensors, streams, statuses, health, deadlines")
-    func clients() async throws {
+    @Test(
+        "grpcio stubs and tritonclient.grpc: every RPC, raw and typed tensors, streams, statuses, health, deadlines (ModelInfer run by the transport, and through grpc-swift's core)",
+        arguments: [true, false])
+    func clients(directModelInfer: Bool) async throws {
         let folder = try TemporaryFolder()
         let examples = Self.packageRoot.appendingPathComponent("examples/models")
         for model in ["echo", "gemini-chat-completions"] {
@@ -46,7 +48,7 @@ struct GRPCDoorTests {
         let server = try await InferWireServer.start(settings: settings, runtimes: runtimes)
         let port = NIOLockedValueBox<Int?>(nil)
         // A 4 MiB message limit, for the check of a message over it.
-        let door = GRPCDoor(dataPlane: server.dataPlane, settings: .init(host: "127.0.0.1", port: 0, maxMessageBytes: 4 << 20)) { bound in
+        let door = GRPCDoor(dataPlane: server.dataPlane, settings: .init(host: "127.0.0.1", port: 0, maxMessageBytes: 4 << 20, directModelInfer: directModelInfer)) { bound in
             port.withLockedValue { $0 = bound }
         }
         let group = ServiceGroup(configuration: .init(services: [door], logger: Logger(label: "test")))

@@ -25,6 +25,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         var singleResponseMethods: Set<String>
         /// The server's methods by path (`/package.Service/Method`).
         var methods: [String: MethodDescriptor]
+        /// Unary methods run by the transport itself, by path (see `GRPCDirectMethod`).
+        var direct: [String: GRPCDirectMethod] = [:]
     }
 
     /// An accepted RPC for the transport to run.
@@ -35,9 +37,16 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         let cancellation: CancellationRelay
     }
 
+    /// Where a stream's request goes: grpc-swift's core (an inbound sequence the RPC's task
+    /// reads) or a direct method (its one message kept until the request ends).
+    private enum Delivery {
+        case core(Inbound.Continuation)
+        case direct(GRPCDirectMethod, Metadata, message: ByteBuffer?)
+    }
+
     private struct Stream {
         var reader: GRPCMessageReader
-        let inbound: Inbound.Continuation
+        var delivery: Delivery
         let cancellation: CancellationRelay
         /// Messages still delivered to the RPC (not after a failed message or the request's end).
         var inboundOpen = true
@@ -45,11 +54,17 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         var clientEnded = false
         var headersSent = false
         var ended = false
+        /// A direct call's `grpc-timeout`.
+        var deadline: Scheduled<Void>?
     }
 
     private let settings: Settings
     private let accept: @Sendable (Accepted) -> Void
+    /// Starts a direct method's call in a task the transport counts (for its shutdown).
+    private let runDirect: @Sendable (@escaping @Sendable () async -> Void) -> Task<Void, Never>
     private var streams: [HTTP2StreamID: Stream] = [:]
+    /// The streams open now (for tests and the fuzz target).
+    var openStreamIDs: [Int] { streams.keys.map { Int($0) } }
     private var context: ChannelHandlerContext?
     private var lastStreamID = HTTP2StreamID.rootStream
     private var draining = false
@@ -58,9 +73,13 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private var remotePeer = "unknown"
     private var localPeer = "unknown"
 
-    init(settings: Settings, accept: @escaping @Sendable (Accepted) -> Void) {
+    init(
+        settings: Settings, accept: @escaping @Sendable (Accepted) -> Void,
+        runDirect: @escaping @Sendable (@escaping @Sendable () async -> Void) -> Task<Void, Never> = { body in Task { await body() } }
+    ) {
         self.settings = settings
         self.accept = accept
+        self.runDirect = runDirect
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -84,7 +103,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         idleTimer?.cancel()
         for (_, stream) in streams where !stream.ended {
             stream.cancellation.cancel()
-            stream.inbound.finish(throwing: RPCError(code: .unavailable, message: "the connection closed"))
+            stream.deadline?.cancel()
+            if case .core(let inbound) = stream.delivery { inbound.finish(throwing: RPCError(code: .unavailable, message: "the connection closed")) }
         }
         streams.removeAll()
         context.fireChannelInactive()
@@ -121,7 +141,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
             if !stream.ended {
                 // Reset by the client (it left, or its deadline passed) or by the protocol.
                 stream.cancellation.cancel()
-                stream.inbound.finish(throwing: RPCError(code: .cancelled, message: "the client cancelled the call"))
+                stream.deadline?.cancel()
+                if case .core(let inbound) = stream.delivery { inbound.finish(throwing: RPCError(code: .cancelled, message: "the client cancelled the call")) }
             }
             streamsChanged()
         case let window as NIOHTTP2WindowUpdatedEvent:
@@ -160,10 +181,22 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         if let encoding = headers.first(name: "grpc-encoding"), encoding != "identity" {
             return answerStatus(id, Status(code: .unimplemented, message: "compression \(encoding) is not supported: send messages uncompressed"))
         }
+        let metadata = Self.metadata(headers)
+        let reader = GRPCMessageReader(maxMessageBytes: settings.maxMessageBytes)
+        if let path, let method = settings.direct[path] {
+            var stream = Stream(reader: reader, delivery: .direct(method, metadata, message: nil), cancellation: CancellationRelay())
+            if let timeout = headers.first(name: "grpc-timeout").flatMap(Self.timeout) {
+                let connection = NIOLoopBound(self, eventLoop: context!.eventLoop)
+                stream.deadline = context!.eventLoop.scheduleTask(in: timeout) { connection.value.deadlinePassed(id) }
+            }
+            streams[id] = stream
+            if endStream { endInbound(id) }
+            return
+        }
         let (sequence, continuation) = Inbound.makeStream()
-        continuation.yield(.metadata(Self.metadata(headers)))
+        continuation.yield(.metadata(metadata))
         let cancellation = CancellationRelay()
-        streams[id] = Stream(reader: GRPCMessageReader(maxMessageBytes: settings.maxMessageBytes), inbound: continuation, cancellation: cancellation)
+        streams[id] = Stream(reader: reader, delivery: .core(continuation), cancellation: cancellation)
         let writer = GRPCStreamWriter(
             connection: NIOLoopBound(self, eventLoop: context!.eventLoop), streamID: Int(id),
             holdsMessage: settings.singleResponseMethods.contains(descriptor.fullyQualifiedMethod))
@@ -175,36 +208,99 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private func receive(_ bytes: ByteBuffer, on id: HTTP2StreamID) {
         guard var stream = streams[id], stream.inboundOpen else { return }
         stream.reader.append(bytes)
+        var failure: RPCError?
         loop: while true {
             switch stream.reader.next() {
             case .message(let message):
-                stream.inbound.yield(.message(GRPCBytes(message)))
+                switch stream.delivery {
+                case .core(let inbound):
+                    inbound.yield(.message(GRPCBytes(message)))
+                case .direct(let method, let metadata, nil):
+                    stream.delivery = .direct(method, metadata, message: message)
+                case .direct:
+                    failure = RPCError(code: .internalError, message: "a unary call got more than one request message")
+                    break loop
+                }
             case .needMore:
                 break loop
             case .failed(let error):
-                // Over the size limit or compressed: the call fails with the reason, and the
-                // rest of its bytes are dropped unread.
-                stream.inboundOpen = false
-                stream.reader = GRPCMessageReader(maxMessageBytes: 0)
-                stream.inbound.finish(throwing: error)
+                failure = error
                 break loop
             }
         }
-        streams[id] = stream
+        if let failure {
+            // Over the size limit, compressed, or one message too many: the call fails with the
+            // reason, and the rest of its bytes are dropped unread.
+            stream.inboundOpen = false
+            stream.reader = GRPCMessageReader(maxMessageBytes: 0)
+            streams[id] = stream
+            fail(id, failure)
+        } else {
+            streams[id] = stream
+        }
     }
 
     private func endInbound(_ id: HTTP2StreamID) {
         guard var stream = streams[id], !stream.clientEnded else { return }
         stream.clientEnded = true
-        if !stream.inboundOpen {
-            // Already failed (the RPC has its error).
-        } else if stream.reader.hasPartialMessage {
-            stream.inbound.finish(throwing: RPCError(code: .internalError, message: "the request ended inside a message"))
-        } else {
-            stream.inbound.finish()
-        }
+        let wasOpen = stream.inboundOpen
         stream.inboundOpen = false
         streams[id] = stream
+        guard wasOpen else { return }  // already failed: the RPC has its error
+        if stream.reader.hasPartialMessage {
+            return fail(id, RPCError(code: .internalError, message: "the request ended inside a message"))
+        }
+        switch stream.delivery {
+        case .core(let inbound):
+            inbound.finish()
+        case .direct(let method, let metadata, let message?):
+            let connection = NIOLoopBound(self, eventLoop: context!.eventLoop)
+            let streamID = Int(id)
+            let task = runDirect {
+                let answer = await method.call(message, metadata)
+                connection.eventLoop.execute {
+                    connection.value.respond(
+                        streamID: streamID, metadata: nil, messages: answer.message.map { [$0] } ?? [], status: (answer.status, answer.trailers))
+                }
+            }
+            stream.cancellation.start(task)
+        case .direct(_, _, nil):
+            fail(id, RPCError(code: .internalError, message: "a unary call needs one request message, got none"))
+        }
+    }
+
+    /// The request cannot be read: a core RPC gets the error from its inbound sequence (and
+    /// answers with it), a direct call is answered with it here.
+    private func fail(_ id: HTTP2StreamID, _ error: RPCError) {
+        guard let stream = streams[id] else { return }
+        switch stream.delivery {
+        case .core(let inbound):
+            inbound.finish(throwing: error)
+        case .direct:
+            respond(streamID: Int(id), metadata: nil, messages: [], status: (Status(code: Status.Code(error.code), message: error.message), error.metadata))
+        }
+    }
+
+    /// A direct call's `grpc-timeout` passed: its task is cancelled (the data plane and the
+    /// provider call see it) and the client is told at once.
+    func deadlinePassed(_ id: HTTP2StreamID) {
+        guard let stream = streams[id], !stream.ended else { return }
+        stream.cancellation.cancel()
+        respond(streamID: Int(id), metadata: nil, messages: [], status: (Status(code: .deadlineExceeded, message: "the call's deadline passed"), [:]))
+    }
+
+    /// gRPC's timeout header: up to 8 digits and a unit (H, M, S, m, u, n).
+    static func timeout(_ text: String) -> TimeAmount? {
+        guard let unit = text.last, let amount = Int64(text.dropLast()), amount >= 0, text.count <= 9 else { return nil }
+        switch unit {
+        case "H": return .hours(amount)
+        case "M": return .minutes(amount)
+        case "S": return .seconds(amount)
+        case "m": return .milliseconds(amount)
+        case "u": return .microseconds(amount)
+        case "n": return .nanoseconds(amount)
+        default: return nil
+        }
     }
 
     // MARK: Answers out
@@ -229,7 +325,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
             Self.add(status, trailers, to: &headers)
             context.write(wrapOutboundOut(HTTP2Frame(streamID: id, payload: .headers(.init(headers: headers, endStream: true)))), promise: nil)
             stream.ended = true
-            if stream.inboundOpen { stream.inbound.finish() }
+            stream.deadline?.cancel()
+            if stream.inboundOpen, case .core(let inbound) = stream.delivery { inbound.finish() }
             stream.inboundOpen = false
             if !stream.clientEnded {
                 // Answered before the request ended: the rest of it is not wanted.

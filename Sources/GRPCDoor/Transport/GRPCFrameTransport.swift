@@ -22,6 +22,8 @@ final class GRPCFrameTransport: ServerTransport, Sendable {
         var handshakeTimeout: Duration
         /// Methods answering with one message (sent in one write: see `GRPCStreamWriter`).
         var singleResponseMethods: Set<String>
+        /// Unary methods the transport runs itself, by path (see `GRPCDirectMethod`).
+        var direct: [String: GRPCDirectMethod]
     }
 
     private struct State {
@@ -107,9 +109,20 @@ final class GRPCFrameTransport: ServerTransport, Sendable {
             }
             rpc.cancellation.start(task)
         }
+        let runDirect: @Sendable (@escaping @Sendable () async -> Void) -> Task<Void, Never> = { body in
+            state.withLockedValue { $0.running += 1 }
+            return Task {
+                await body()
+                let stopped = state.withLockedValue {
+                    $0.running -= 1
+                    return $0.takeStoppedIfDone()
+                }
+                stopped?.resume()
+            }
+        }
         let server: any Channel
         do {
-            server = try await bootstrap(accept: accept).bind(host: settings.host, port: settings.port).get()
+            server = try await bootstrap(accept: accept, runDirect: runDirect).bind(host: settings.host, port: settings.port).get()
         } catch {
             settlePort(.failure(error))
             throw error
@@ -160,13 +173,16 @@ final class GRPCFrameTransport: ServerTransport, Sendable {
         }
     }
 
-    private func bootstrap(accept: @escaping @Sendable (GRPCConnectionHandler.Accepted) -> Void) -> ServerBootstrap {
+    private func bootstrap(
+        accept: @escaping @Sendable (GRPCConnectionHandler.Accepted) -> Void,
+        runDirect: @escaping @Sendable (@escaping @Sendable () async -> Void) -> Task<Void, Never>
+    ) -> ServerBootstrap {
         let settings = self.settings
         let tls = self.tls
         let state = self.state
         let connectionSettings = GRPCConnectionHandler.Settings(
             maxMessageBytes: settings.maxMessageBytes, idleTimeout: TimeAmount(settings.idleTimeout), connectionWindow: 1 << 20, streamWindow: 1 << 20,
-            singleResponseMethods: settings.singleResponseMethods, methods: state.withLockedValue { $0.methods })
+            singleResponseMethods: settings.singleResponseMethods, methods: state.withLockedValue { $0.methods }, direct: settings.direct)
         let http2Settings: HTTP2Settings = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.maxConcurrentStreams),
             HTTP2Setting(parameter: .initialWindowSize, value: connectionSettings.streamWindow),
@@ -183,7 +199,7 @@ final class GRPCFrameTransport: ServerTransport, Sendable {
                     if let tls { try operations.addHandler(tls.serverHandler(applicationProtocols: ["h2"])) }
                     try operations.addHandler(PrefaceTimeoutHandler(timeout: handshake))
                     try operations.addHandler(NIOHTTP2Handler(mode: .server, initialSettings: http2Settings))
-                    let handler = GRPCConnectionHandler(settings: connectionSettings, accept: accept)
+                    let handler = GRPCConnectionHandler(settings: connectionSettings, accept: accept, runDirect: runDirect)
                     try operations.addHandler(handler)
                     let key = ObjectIdentifier(channel)
                     let connection = NIOLoopBound(handler, eventLoop: channel.eventLoop)
