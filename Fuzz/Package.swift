@@ -17,6 +17,8 @@ let package = Package(
     dependencies: [
         .package(name: "InferWire", path: ".."),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
     ],
     targets: [
         // No main.swift and no @main: libFuzzer supplies main() and calls LLVMFuzzerTestOneInput.
@@ -35,6 +37,15 @@ let package = Package(
                 .product(name: "InferWireProtocol", package: "InferWire"),
                 .product(name: "InferenceService", package: "InferWire"),
                 .product(name: "ProtoWire", package: "InferWire"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ] + nio
+        ),
+        .executableTarget(
+            name: "FuzzGRPC",
+            dependencies: [
+                .product(name: "GRPCDoor", package: "InferWire"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ] + nio
         ),

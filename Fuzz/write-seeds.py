@@ -34,6 +34,35 @@ write("FuzzFrames", "session-events", bytes([0x03, 0x27]) + session)
 write("FuzzFrames", "many-streams", bytes([0x08, 0x01]) + settings + b"".join(frame(1, 0, 2 * i + 1, headers) for i in range(6)))
 write("FuzzFrames", "oversized", bytes([0x08, 0x00]) + settings + struct.pack(">IBBHI", 1 << 20, 2, 1, 0, 1))
 
+# FuzzGRPC: [shape] then a client's HTTP/2 frames (the target puts the preface in front).
+def literal(name, value):  # an HPACK literal without indexing, no Huffman
+    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+
+
+def grpc_headers(path, extra=()):
+    return b"".join(literal(n, v) for n, v in [(b":method", b"POST"), (b":scheme", b"http"), (b":authority", b"fuzz"),
+                                                (b":path", path), (b"content-type", b"application/grpc"), (b"te", b"trailers"), *extra])
+
+
+def grpc_message(payload, compressed=False):
+    return bytes([1 if compressed else 0]) + struct.pack(">I", len(payload)) + payload
+
+
+infer_path = b"/inference.GRPCInferenceService/ModelInfer"
+h2_settings = frame(4, 0, 0, struct.pack(">HIHI", 3, 100, 4, 1 << 20))  # MAX_CONCURRENT_STREAMS, INITIAL_WINDOW_SIZE
+message = grpc_message(infer)
+grpc_session = (h2_settings + frame(4, 1, 0) + frame(1, 4, 1, grpc_headers(infer_path)) + frame(0, 1, 1, message)
+                + frame(1, 4, 3, grpc_headers(infer_path, [(b"grpc-timeout", b"100m")])) + frame(0, 0, 3, message[:4])
+                + frame(0, 1, 3, message[4:]) + frame(1, 5, 5, grpc_headers(b"/inference.GRPCInferenceService/ServerLive"))
+                + frame(0, 0, 5, b"") + frame(3, 0, 5, struct.pack(">I", 8)) + frame(8, 0, 0, struct.pack(">I", 1 << 20)))
+write("FuzzGRPC", "session", bytes([0x00]) + grpc_session)
+write("FuzzGRPC", "session-small-limit-status", bytes([0x19]) + grpc_session)
+write("FuzzGRPC", "stream-messages-reset", bytes([0x23]) + h2_settings + frame(1, 4, 1, grpc_headers(b"/inference.GRPCInferenceService/ModelStreamInfer"))
+      + frame(0, 0, 1, message * 3) + frame(0, 0, 1, grpc_message(b"", compressed=True)) + frame(0, 1, 1, message))
+write("FuzzGRPC", "bad-requests", bytes([0x32]) + h2_settings + frame(1, 5, 1, grpc_headers(b"no-slash"))
+      + frame(1, 5, 3, literal(b":method", b"GET") + literal(b":path", b"/x/y")) + frame(1, 4, 5, grpc_headers(infer_path))
+      + frame(0, 1, 5, struct.pack(">BI", 0, 1 << 30)))
+
 # FuzzTemplates: [options] then a template in the prompt_utils style.
 write("FuzzTemplates", "chat", "\x00{% for m in messages %}<|{{ m.role }}|>{% if m.content is string %}{{ m.content | trim }}"
       "{% else %}{% for p in m.content %}{{ p.text | default('') }}{% endfor %}{% endif %}\n{% endfor %}"

@@ -31,7 +31,7 @@
 # wins. `-enable-testing` lets targets `@testable import` internal parsers in release builds.
 set -uo pipefail
 
-ALL_TARGETS=(FuzzDecode FuzzJSON FuzzFrames FuzzTemplates FuzzSSE FuzzProviderAnswers FuzzMemoryRecord FuzzSettings)
+ALL_TARGETS=(FuzzDecode FuzzJSON FuzzFrames FuzzGRPC FuzzTemplates FuzzSSE FuzzProviderAnswers FuzzMemoryRecord FuzzSettings)
 DURATION="${1:-60}"
 if ! [[ "$DURATION" =~ ^[0-9]+$ ]]; then
     echo "usage: $0 [DURATION_SECONDS] [TARGET...]   targets: ${ALL_TARGETS[*]}" >&2

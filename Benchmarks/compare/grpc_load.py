@@ -68,9 +68,9 @@ def check_answer(port: int, request: bytes, inputs):
         raise SystemExit(f"port {port}: the echo did not come back intact")
 
 
-def h2load(port: int, body: str, seconds: float, path: str = METHOD, grpc: bool = True):
-    command = ["h2load", "-c", str(CONNECTIONS), "-m", str(STREAMS), "-D", f"{seconds:g}", "--warm-up-time", "1",
-               "-d", body, f"http://127.0.0.1:{port}{path}"]
+def h2load(port: int, body: str, seconds: float, path: str = METHOD, grpc: bool = True, extra=(), connections=CONNECTIONS, streams=STREAMS):
+    command = ["h2load", "-c", str(connections), "-m", str(streams), "-D", f"{seconds:g}", "--warm-up-time", "1",
+               "-d", body, *extra, f"http://127.0.0.1:{port}{path}"]
     if grpc:
         command[1:1] = ["-H", "content-type: application/grpc", "-H", "te: trailers"]
     result = subprocess.run(command, capture_output=True, text=True)
