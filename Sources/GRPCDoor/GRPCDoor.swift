@@ -72,9 +72,17 @@ public struct GRPCDoor: Service {
         let draining = self.draining
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await server.serve() }
                 group.addTask {
-                    await onRunning(try await transport.listeningPort)
+                    // Whatever ends `serve`, nobody waits for a port any more.
+                    defer { transport.stopReportingPort() }
+                    do {
+                        try await server.serve()
+                    } catch let error as RuntimeError where error.code == .serverIsStopped {
+                        // A graceful shutdown before the server started: nothing to serve.
+                    }
+                }
+                group.addTask {
+                    if let port = try? await transport.listeningPort { await onRunning(port) }
                 }
             }
         } onGracefulShutdown: {

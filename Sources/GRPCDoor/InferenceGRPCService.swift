@@ -73,7 +73,7 @@ struct InferenceGRPCService: RegistrableRPCService {
             forMethod: MethodDescriptor(fullyQualifiedService: Self.service, method: method),
             deserializer: ProtoWireDeserializer<Input>(limits: limits),
             serializer: ProtoWireSerializer<Output>()
-        ) { request, _ in
+        ) { request, serverContext in
             let single = try await ServerRequest(stream: request)
             let id = (single.message as? ModelInferRequest)?.id ?? ""
             do {
@@ -83,6 +83,11 @@ struct InferenceGRPCService: RegistrableRPCService {
                 let answer = try await call(single.message, context)
                 return StreamingServerResponse(single: ServerResponse(message: answer))
             } catch let error as InferenceError {
+                // The core cancels a call whose grpc-timeout passed through its handle: the data
+                // plane saw a cancellation, the client is owed DEADLINE_EXCEEDED.
+                if error.code == .cancelled, serverContext.cancellation.isCancelled {
+                    return StreamingServerResponse(error: RPCError(code: .deadlineExceeded, message: "the call's deadline passed"))
+                }
                 return StreamingServerResponse(error: RPCError(error))
             }
         }

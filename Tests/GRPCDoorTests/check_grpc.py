@@ -126,6 +126,21 @@ def large():
     expect(stub.ServerLive(pb.ServerLiveRequest()).live, "alive")
 
 
+@check("ModelStreamInfer: a client streaming more than the call has read (over max message + 1 MiB) gets RESOURCE_EXHAUSTED, not the server's memory")
+def stream_budget():
+    def requests():
+        for i in range(7):
+            request = pb.ModelInferRequest(model_name="echo", id=f"b-{i}")
+            request.parameters["delay_ms"].int64_param = 1000
+            request.inputs.add(name="b", datatype="BYTES", shape=[1])
+            request.raw_input_contents.append(struct.pack("<I", 1 << 20) + bytes(1 << 20))
+            yield request
+    responses = stub.ModelStreamInfer(requests(), timeout=30)
+    code, details = code_of(lambda: list(responses))
+    expect(code == grpc.StatusCode.RESOURCE_EXHAUSTED and "not read yet" in details, (code, details))
+    expect(stub.ServerLive(pb.ServerLiveRequest()).live, "alive")
+
+
 @check("a gzip-compressed request is UNIMPLEMENTED with the reason (the door reads uncompressed messages); the connection goes on")
 def compressed():
     code, details = code_of(lambda: stub.ServerLive(pb.ServerLiveRequest(), compression=grpc.Compression.Gzip))

@@ -40,7 +40,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     /// Where a stream's request goes: grpc-swift's core (an inbound sequence the RPC's task
     /// reads) or a direct method (its one message kept until the request ends).
     private enum Delivery {
-        case core(Inbound.Continuation)
+        case core(Inbound.Continuation, InboundBudget)
         case direct(GRPCDirectMethod, Metadata, message: ByteBuffer?)
     }
 
@@ -104,7 +104,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         for (_, stream) in streams where !stream.ended {
             stream.cancellation.cancel()
             stream.deadline?.cancel()
-            if case .core(let inbound) = stream.delivery { inbound.finish(throwing: RPCError(code: .unavailable, message: "the connection closed")) }
+            if case .core(let inbound, _) = stream.delivery { inbound.finish(throwing: RPCError(code: .unavailable, message: "the connection closed")) }
         }
         streams.removeAll()
         context.fireChannelInactive()
@@ -142,7 +142,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
                 // Reset by the client (it left, or its deadline passed) or by the protocol.
                 stream.cancellation.cancel()
                 stream.deadline?.cancel()
-                if case .core(let inbound) = stream.delivery { inbound.finish(throwing: RPCError(code: .cancelled, message: "the client cancelled the call")) }
+                if case .core(let inbound, _) = stream.delivery { inbound.finish(throwing: RPCError(code: .cancelled, message: "the client cancelled the call")) }
             }
             streamsChanged()
         case let window as NIOHTTP2WindowUpdatedEvent:
@@ -158,9 +158,10 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Stream-level errors were answered with RST_STREAM by NIOHTTP2Handler (a close event
-        // follows); anything else leaves the connection unusable.
-        if error is NIOHTTP2Errors.StreamError { return }
+        // swift-nio-http2 has already acted on its own errors: a stream error reset that
+        // stream (a close event follows), a connection error sent GOAWAY and closes. Anything
+        // else (I/O, TLS) leaves the connection unusable.
+        if error is any NIOHTTP2Error || error is NIOHTTP2Errors.StreamError { return }
         context.close(promise: nil)
     }
 
@@ -169,8 +170,6 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private func open(_ id: HTTP2StreamID, headers: HPACKHeaders, endStream: Bool) {
         guard !draining else { return refuse(id) }
         lastStreamID = id
-        idleTimer?.cancel()
-        idleTimer = nil
         guard headers.first(name: ":method") == "POST", headers.first(name: "content-type")?.hasPrefix("application/grpc") == true else {
             return answerHTTP(id, status: "415")
         }
@@ -189,20 +188,28 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
                 let connection = NIOLoopBound(self, eventLoop: context!.eventLoop)
                 stream.deadline = context!.eventLoop.scheduleTask(in: timeout) { connection.value.deadlinePassed(id) }
             }
-            streams[id] = stream
+            track(id, stream)
             if endStream { endInbound(id) }
             return
         }
         let (sequence, continuation) = Inbound.makeStream()
         continuation.yield(.metadata(metadata))
         let cancellation = CancellationRelay()
-        streams[id] = Stream(reader: reader, delivery: .core(continuation), cancellation: cancellation)
+        let budget = InboundBudget(limit: settings.maxMessageBytes + (1 << 20))
+        track(id, Stream(reader: reader, delivery: .core(continuation, budget), cancellation: cancellation))
         let writer = GRPCStreamWriter(
             connection: NIOLoopBound(self, eventLoop: context!.eventLoop), streamID: Int(id),
             holdsMessage: settings.singleResponseMethods.contains(descriptor.fullyQualifiedMethod))
-        let stream = RPCStream(descriptor: descriptor, inbound: RPCAsyncSequence(wrapping: sequence), outbound: RPCWriter.Closable(wrapping: writer))
+        let stream = RPCStream(descriptor: descriptor, inbound: RPCAsyncSequence(wrapping: BudgetedInbound(base: sequence, budget: budget)), outbound: RPCWriter.Closable(wrapping: writer))
         accept(Accepted(stream: stream, remotePeer: remotePeer, localPeer: localPeer, cancellation: cancellation))
         if endStream { endInbound(id) }
+    }
+
+    /// A stream the connection now answers for: the connection is no longer idle.
+    private func track(_ id: HTTP2StreamID, _ stream: Stream) {
+        streams[id] = stream
+        idleTimer?.cancel()
+        idleTimer = nil
     }
 
     private func receive(_ bytes: ByteBuffer, on id: HTTP2StreamID) {
@@ -213,7 +220,12 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
             switch stream.reader.next() {
             case .message(let message):
                 switch stream.delivery {
-                case .core(let inbound):
+                case .core(let inbound, let budget):
+                    guard budget.received(message.readableBytes) else {
+                        failure = RPCError(
+                            code: .resourceExhausted, message: "the client sent more than \(budget.limit) bytes that the call has not read yet")
+                        break loop
+                    }
                     inbound.yield(.message(GRPCBytes(message)))
                 case .direct(let method, let metadata, nil):
                     stream.delivery = .direct(method, metadata, message: message)
@@ -251,7 +263,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
             return fail(id, RPCError(code: .internalError, message: "the request ended inside a message"))
         }
         switch stream.delivery {
-        case .core(let inbound):
+        case .core(let inbound, _):
             inbound.finish()
         case .direct(let method, let metadata, let message?):
             let connection = NIOLoopBound(self, eventLoop: context!.eventLoop)
@@ -274,7 +286,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private func fail(_ id: HTTP2StreamID, _ error: RPCError) {
         guard let stream = streams[id] else { return }
         switch stream.delivery {
-        case .core(let inbound):
+        case .core(let inbound, _):
             inbound.finish(throwing: error)
         case .direct:
             respond(streamID: Int(id), metadata: nil, messages: [], status: (Status(code: Status.Code(error.code), message: error.message), error.metadata))
@@ -309,6 +321,10 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     func respond(streamID: Int, metadata: Metadata?, messages: [GRPCBytes], status: (Status, Metadata)?) {
         let id = HTTP2StreamID(streamID)
         guard let context, var stream = streams[id], !stream.ended else { return }
+        if status != nil {
+            // Ended before the trailers are written: writing them may close the stream at once.
+            streams[id]?.ended = true
+        }
         if !stream.headersSent, !messages.isEmpty || status == nil {
             var headers = Self.responseHeaders
             if let metadata { Self.add(metadata, to: &headers) }
@@ -323,15 +339,21 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
             var headers = stream.headersSent ? HPACKHeaders() : Self.responseHeaders
             if !stream.headersSent, let metadata { Self.add(metadata, to: &headers) }
             Self.add(status, trailers, to: &headers)
-            context.write(wrapOutboundOut(HTTP2Frame(streamID: id, payload: .headers(.init(headers: headers, endStream: true)))), promise: nil)
+            let trailersWritten = context.eventLoop.makePromise(of: Void.self)
+            context.write(wrapOutboundOut(HTTP2Frame(streamID: id, payload: .headers(.init(headers: headers, endStream: true)))), promise: trailersWritten)
             stream.ended = true
             stream.deadline?.cancel()
-            if stream.inboundOpen, case .core(let inbound) = stream.delivery { inbound.finish() }
+            if stream.inboundOpen, case .core(let inbound, _) = stream.delivery { inbound.finish() }
             stream.inboundOpen = false
             if !stream.clientEnded {
-                // Answered before the request ended: the rest of it is not wanted.
+                // Answered before the request ended: the rest of it is not wanted. The reset
+                // waits for the trailers to leave (it would overtake, and drop, answers still
+                // queued for the client's flow-control window).
                 stream.clientEnded = true
-                context.write(wrapOutboundOut(HTTP2Frame(streamID: id, payload: .rstStream(.noError))), promise: nil)
+                let channel = context.channel
+                trailersWritten.futureResult.whenSuccess {
+                    channel.writeAndFlush(HTTP2Frame(streamID: id, payload: .rstStream(.noError)), promise: nil)
+                }
             }
         }
         // Kept only if still open: a close event may have removed it while its frames were written.

@@ -76,6 +76,11 @@ final class GRPCFrameTransport: ServerTransport, Sendable {
         }
     }
 
+    /// Listening is over (or never began): waiters for the port get an error.
+    func stopReportingPort() {
+        settlePort(.failure(CancellationError()))
+    }
+
     private func settlePort(_ result: Result<Int, any Error>) {
         for waiter in state.withLockedValue({ $0.settlePort(result) }) { waiter.resume(with: result) }
     }
