@@ -339,7 +339,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
             var headers = stream.headersSent ? HPACKHeaders() : Self.responseHeaders
             if !stream.headersSent, let metadata { Self.add(metadata, to: &headers) }
             Self.add(status, trailers, to: &headers)
-            let trailersWritten = context.eventLoop.makePromise(of: Void.self)
+            // Only a request still arriving needs to know when the trailers are out (below).
+            let trailersWritten = stream.clientEnded ? nil : context.eventLoop.makePromise(of: Void.self)
             context.write(wrapOutboundOut(HTTP2Frame(streamID: id, payload: .headers(.init(headers: headers, endStream: true)))), promise: trailersWritten)
             stream.ended = true
             stream.deadline?.cancel()
@@ -351,7 +352,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
                 // queued for the client's flow-control window).
                 stream.clientEnded = true
                 let channel = context.channel
-                trailersWritten.futureResult.whenSuccess {
+                trailersWritten?.futureResult.whenSuccess {
                     channel.writeAndFlush(HTTP2Frame(streamID: id, payload: .rstStream(.noError)), promise: nil)
                 }
             }
