@@ -70,6 +70,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private var draining = false
     private var idleTimer: Scheduled<Void>?
     private var flushScheduled = false
+    /// Inbound window sizes seen while the socket could not take writes (see the window event).
+    private var deferredWindows: [HTTP2StreamID: Int] = [:]
     private var remotePeer = "unknown"
     private var localPeer = "unknown"
 
@@ -137,6 +139,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case let closed as StreamClosedEvent:
+            deferredWindows[closed.streamID] = nil
             guard let stream = streams.removeValue(forKey: closed.streamID) else { break }
             if !stream.ended {
                 // Reset by the client (it left, or its deadline passed) or by the protocol.
@@ -147,14 +150,36 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
             streamsChanged()
         case let window as NIOHTTP2WindowUpdatedEvent:
             guard let size = window.inboundWindowSize else { break }
-            let target = window.streamID == .rootStream ? settings.connectionWindow : settings.streamWindow
-            if size < target / 2, window.streamID == .rootStream || streams[window.streamID]?.clientEnded == false {
-                context.write(wrapOutboundOut(HTTP2Frame(streamID: window.streamID, payload: .windowUpdate(windowSizeIncrement: target - size))), promise: nil)
+            if context.channel.isWritable {
+                grantWindow(window.streamID, size: size, context: context)
+            } else {
+                // An update written now would wait in swift-nio-http2's control-frame buffer,
+                // the window it opens not yet counted: every DATA frame meanwhile would ask for
+                // another. The latest size is kept and granted once the socket drains.
+                deferredWindows[window.streamID] = size
             }
         default:
             break
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, !deferredWindows.isEmpty {
+            let deferred = deferredWindows
+            deferredWindows = [:]
+            for (id, size) in deferred { grantWindow(id, size: size, context: context) }
+            context.flush()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Tops a window back up to its target once it is down to half (the connection's, or a
+    /// stream's whose client is still sending).
+    private func grantWindow(_ id: HTTP2StreamID, size: Int, context: ChannelHandlerContext) {
+        let target = id == .rootStream ? settings.connectionWindow : settings.streamWindow
+        guard size < target / 2, id == .rootStream || streams[id]?.clientEnded == false else { return }
+        context.write(wrapOutboundOut(HTTP2Frame(streamID: id, payload: .windowUpdate(windowSizeIncrement: target - size))), promise: nil)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
