@@ -89,8 +89,10 @@ struct GRPCDoorTests {
         settings.modelRepositoryRoot = folder.path
         let server = try await InferWireServer.start(settings: settings)
         let port = NIOLockedValueBox<Int?>(nil)
+        // 3 s timers: with every suite running at once on 2 cores, a 1 s idle or handshake timer
+        // fired before the loop had read the frames the client sent right after connecting.
         let door = GRPCDoor(
-            dataPlane: server.dataPlane, settings: .init(host: "127.0.0.1", port: 0, idleTimeout: .seconds(1), maxConcurrentStreams: 3, handshakeTimeout: .seconds(1))
+            dataPlane: server.dataPlane, settings: .init(host: "127.0.0.1", port: 0, idleTimeout: .seconds(3), maxConcurrentStreams: 3, handshakeTimeout: .seconds(3))
         ) { bound in port.withLockedValue { $0 = bound } }
         let group = ServiceGroup(configuration: .init(services: [door], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
@@ -144,7 +146,7 @@ struct GRPCDoorTests {
         #expect(output.contains("reset=[1] ended=[3, 5]"), "a bad stream is reset, the connection lives on: \(output)")
         #expect(output.contains("answered=True max_concurrent_streams=3 "), "\(output)")
         let after = output.components(separatedBy: "goaway_after=").last.flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        #expect(after.map { $0 >= 0.8 && $0 < 15 } == true, "\(output)")
+        #expect(after.map { $0 >= 2.5 && $0 < 20 } == true, "\(output)")
         // A peer that connects and never sends the HTTP/2 preface is closed by the same timeout.
         let silent = """
             import socket, time
@@ -161,7 +163,7 @@ struct GRPCDoorTests {
         let closed = try await ChildProcess.run(try PythonChecks.python(packageRoot: Self.packageRoot), ["-c", silent])
         let closedOutput = String(decoding: closed.stdout + closed.stderr, as: UTF8.self)
         let closedAfter = closedOutput.components(separatedBy: "closed_after=").last.flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        #expect(closedAfter.map { $0 >= 0.8 && $0 < 15 } == true, "\(closedOutput)")
+        #expect(closedAfter.map { $0 >= 2.5 && $0 < 20 } == true, "\(closedOutput)")
         await group.triggerGracefulShutdown()
         _ = try? await running.value
         await server.shutdown(timeout: .zero)
