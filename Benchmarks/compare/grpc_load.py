@@ -85,6 +85,35 @@ def h2load(port: int, body: str, seconds: float, path: str = METHOD, grpc: bool 
             "command": " ".join(command)}
 
 
+def binary_door(inferwire: str, port: int, payload: str, files: dict, seconds: float, connections: int, concurrency: int):
+    """The same call over the binary door, loaded by `inferwire load` with the same counts."""
+    args = [inferwire, "load", "echo", "--port", str(port), "--json", "--duration", f"{seconds:g}", "--warmup", "1",
+            "--connections", str(connections), "--concurrency", str(concurrency)]
+    args += ["--message", payloads.CHAT_CONTENT] if payload == "chat" else ["--file", files[payload], "--type", "image/jpeg"]
+    result = subprocess.run(args, capture_output=True, text=True, check=True)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    return {"requests": report["requests"], "requests_per_second": report["requests_per_second"],
+            "failed": sum(report["errors"].values()), "mean_request_time": f"{(report['latency_us'] or {}).get('p50')}us (p50)"}
+
+
+def write_results(out: str, rows, heading: str, ratios):
+    """results.json and results.md (the table, then one line of ratios per payload) in `out`."""
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+    lines = [heading, "", "| payload | target | req/s | server CPU s / 1k req | mean request time | failed |", "|:--|:--|--:|--:|--:|--:|"]
+    for row in rows:
+        lines.append(f"| {row['payload']} | {row['target']} | {row['requests_per_second']:,.0f} | {row['server_cpu_s_per_1k']:.3f} | "
+                     f"{row.get('mean_request_time')} | {row.get('failed', 0) + row.get('errored', 0)} |")
+    by = {(r["target"], r["payload"]): r for r in rows}
+    lines += ["", "Ratios:", ""]
+    for payload in sorted({r["payload"] for r in rows}):
+        lines.append(f"- {payload}: " + ratios(lambda target: by[(target, payload)]))
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    print(f"results in {out}")
+
+
 def measure(name, pid, run):
     cpu_before, _, _ = tree_stats(pid)
     report = run()
@@ -144,15 +173,7 @@ def main():
             iw = measure("inferwire-grpc", serve.pid, lambda: h2load(grpc_port, body, a.seconds))
             ml = measure("mlserver-grpc", mlserver_pid, lambda: h2load(ml_grpc, body, a.seconds))
 
-            def binary_door():
-                args = [a.inferwire, "load", "echo", "--port", str(binary_port), "--json", "--duration", f"{a.seconds:g}", "--warmup", "1",
-                        "--connections", str(CONNECTIONS), "--concurrency", str(STREAMS)]
-                args += ["--message", payloads.CHAT_CONTENT] if payload == "chat" else ["--file", files[payload], "--type", "image/jpeg"]
-                result = subprocess.run(args, capture_output=True, text=True, check=True)
-                report = json.loads(result.stdout.strip().splitlines()[-1])
-                return {"requests": report["requests"], "requests_per_second": report["requests_per_second"],
-                        "failed": sum(report["errors"].values()), "mean_request_time": f"{(report['latency_us'] or {}).get('p50')}us (p50)"}
-            binary = measure("inferwire", serve.pid, binary_door)
+            binary = measure("inferwire", serve.pid, lambda: binary_door(a.inferwire, binary_port, payload, files, a.seconds, CONNECTIONS, STREAMS))
             for row in (ceiling, iw, ml, binary):
                 row["payload"] = payload
                 rows.append(row)
@@ -163,27 +184,15 @@ def main():
         serve.wait(timeout=30)
         subprocess.run(["bash", os.path.join(HERE, "mlserver_side.sh"), "stop", str(mlserver_pid)])
 
-    with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump(rows, f, indent=1)
-    lines = [f"h2load {CONNECTIONS} connections x {STREAMS} streams, {a.seconds:g} s per run; binary door: inferwire load, same counts", "",
-             "| payload | target | req/s | server CPU s / 1k req | mean request time | failed |", "|:--|:--|--:|--:|--:|--:|"]
-    for row in rows:
-        lines.append(f"| {row['payload']} | {row['target']} | {row['requests_per_second']:,.0f} | {row['server_cpu_s_per_1k']:.3f} | "
-                     f"{row.get('mean_request_time')} | {row.get('failed', 0) + row.get('errored', 0)} |")
-    by = {(r["target"], r["payload"]): r for r in rows}
-    lines += ["", "Ratios:", ""]
-    for payload in {r["payload"] for r in rows}:
-        iw, ml, binary, ceiling = (by[(t, payload)] for t in ("inferwire-grpc", "mlserver-grpc", "inferwire", "ceiling"))
-        lines.append(f"- {payload}: InferWire gRPC / MLServer gRPC: requests/s {iw['requests_per_second'] / ml['requests_per_second']:.1f}x, "
-                     f"CPU per request {iw['server_cpu_s_per_1k'] / ml['server_cpu_s_per_1k']:.3f}x; "
-                     f"binary door / gRPC door: requests/s {binary['requests_per_second'] / iw['requests_per_second']:.2f}x, "
-                     f"CPU per request {binary['server_cpu_s_per_1k'] / iw['server_cpu_s_per_1k']:.3f}x; "
-                     f"InferWire gRPC at {iw['requests_per_second'] / ceiling['requests_per_second']:.2f}x of h2load's ceiling")
-    with open(os.path.join(out, "results.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
-    print(f"results in {out}")
-
+    def ratios(row):
+        iw, ml, binary, ceiling = (row(t) for t in ("inferwire-grpc", "mlserver-grpc", "inferwire", "ceiling"))
+        return (f"InferWire gRPC / MLServer gRPC: requests/s {iw['requests_per_second'] / ml['requests_per_second']:.1f}x, "
+                f"CPU per request {iw['server_cpu_s_per_1k'] / ml['server_cpu_s_per_1k']:.3f}x; "
+                f"binary door / gRPC door: requests/s {binary['requests_per_second'] / iw['requests_per_second']:.2f}x, "
+                f"CPU per request {binary['server_cpu_s_per_1k'] / iw['server_cpu_s_per_1k']:.3f}x; "
+                f"InferWire gRPC at {iw['requests_per_second'] / ceiling['requests_per_second']:.2f}x of h2load's ceiling")
+    write_results(out, rows, f"h2load {CONNECTIONS} connections x {STREAMS} streams, {a.seconds:g} s per run; binary door: inferwire load, same counts",
+                  ratios)
 
 if __name__ == "__main__":
     main()

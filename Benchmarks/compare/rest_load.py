@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import payloads  # noqa: E402
 from compare import free_port, wait_for_http, wait_for_inferwire  # noqa: E402
-from grpc_load import h2load, measure  # noqa: E402
+from grpc_load import binary_door, h2load, measure, write_results  # noqa: E402
 
 CONNECTIONS = 32
 PATH = "/v2/models/echo/infer"
@@ -88,15 +88,7 @@ def main():
             ml = measure("mlserver-rest", mlserver_pid, lambda: h2load(ml_http, path, a.seconds, path=PATH, grpc=False, extra=rest,
                                                                       connections=CONNECTIONS, streams=1))
 
-            def binary_door():
-                args = [a.inferwire, "load", "echo", "--port", str(binary_port), "--json", "--duration", f"{a.seconds:g}", "--warmup", "1",
-                        "--connections", str(CONNECTIONS), "--concurrency", "1"]
-                args += ["--message", payloads.CHAT_CONTENT] if payload == "chat" else ["--file", files[payload], "--type", "image/jpeg"]
-                result = subprocess.run(args, capture_output=True, text=True, check=True)
-                report = json.loads(result.stdout.strip().splitlines()[-1])
-                return {"requests": report["requests"], "requests_per_second": report["requests_per_second"],
-                        "failed": sum(report["errors"].values()), "mean_request_time": f"{(report['latency_us'] or {}).get('p50')}us (p50)"}
-            binary = measure("inferwire", serve.pid, binary_door)
+            binary = measure("inferwire", serve.pid, lambda: binary_door(a.inferwire, binary_port, payload, files, a.seconds, CONNECTIONS, 1))
             for row in (iw, ml, binary):
                 row["payload"] = payload
                 rows.append(row)
@@ -105,26 +97,14 @@ def main():
         serve.wait(timeout=30)
         subprocess.run(["bash", os.path.join(HERE, "mlserver_side.sh"), "stop", str(mlserver_pid)])
 
-    with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump(rows, f, indent=1)
-    lines = [f"h2load --h1 {CONNECTIONS} connections, one request in flight each, {a.seconds:g} s per run; binary door: inferwire load, same counts", "",
-             "| payload | target | req/s | server CPU s / 1k req | mean request time | failed |", "|:--|:--|--:|--:|--:|--:|"]
-    for row in rows:
-        lines.append(f"| {row['payload']} | {row['target']} | {row['requests_per_second']:,.0f} | {row['server_cpu_s_per_1k']:.3f} | "
-                     f"{row.get('mean_request_time')} | {row.get('failed', 0) + row.get('errored', 0)} |")
-    by = {(r["target"], r["payload"]): r for r in rows}
-    lines += ["", "Ratios:", ""]
-    for payload in sorted({r["payload"] for r in rows}):
-        iw, ml, binary = (by[(t, payload)] for t in ("inferwire-rest", "mlserver-rest", "inferwire"))
-        lines.append(f"- {payload}: InferWire REST / MLServer REST: requests/s {iw['requests_per_second'] / ml['requests_per_second']:.1f}x, "
-                     f"CPU per request {iw['server_cpu_s_per_1k'] / ml['server_cpu_s_per_1k']:.3f}x; "
-                     f"binary door / HTTP door: requests/s {binary['requests_per_second'] / iw['requests_per_second']:.2f}x, "
-                     f"CPU per request {binary['server_cpu_s_per_1k'] / iw['server_cpu_s_per_1k']:.3f}x")
-    with open(os.path.join(out, "results.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
-    print(f"results in {out}")
-
+    def ratios(row):
+        iw, ml, binary = (row(t) for t in ("inferwire-rest", "mlserver-rest", "inferwire"))
+        return (f"InferWire REST / MLServer REST: requests/s {iw['requests_per_second'] / ml['requests_per_second']:.1f}x, "
+                f"CPU per request {iw['server_cpu_s_per_1k'] / ml['server_cpu_s_per_1k']:.3f}x; "
+                f"binary door / HTTP door: requests/s {binary['requests_per_second'] / iw['requests_per_second']:.2f}x, "
+                f"CPU per request {binary['server_cpu_s_per_1k'] / iw['server_cpu_s_per_1k']:.3f}x")
+    write_results(out, rows, f"h2load --h1 {CONNECTIONS} connections, one request in flight each, {a.seconds:g} s per run; "
+                  "binary door: inferwire load, same counts", ratios)
 
 if __name__ == "__main__":
     main()

@@ -52,6 +52,17 @@ final class GRPCFrameTransport: ServerTransport, Sendable {
         }
     }
 
+    /// Changes the state and, when that leaves nothing to wait for, lets `listen` return.
+    @discardableResult
+    private static func change<Value>(_ state: NIOLockedValueBox<State>, _ body: (inout State) -> Value) -> Value {
+        let (value, stopped) = state.withLockedValue { state in
+            let value = body(&state)
+            return (value, state.takeStoppedIfDone())
+        }
+        stopped?.resume()
+        return value
+    }
+
     private let settings: Settings
     private let tls: TLSFiles?
     private let group: any EventLoopGroup
@@ -93,10 +104,17 @@ final class GRPCFrameTransport: ServerTransport, Sendable {
 
     func listen(streamHandler: @escaping @Sendable (RPCStream<Inbound, Outbound>, ServerContext) async -> Void) async throws {
         let state = self.state
-        // Each RPC runs in a task of its own, started from the event loop as its stream opens.
+        // A task `listen` waits for before it returns: each RPC's, started from the event loop
+        // as its stream opens (a direct method's too).
+        let runCounted: @Sendable (@escaping @Sendable () async -> Void) -> Task<Void, Never> = { body in
+            Self.change(state) { $0.running += 1 }
+            return Task {
+                await body()
+                Self.change(state) { $0.running -= 1 }
+            }
+        }
         let accept: @Sendable (GRPCConnectionHandler.Accepted) -> Void = { rpc in
-            state.withLockedValue { $0.running += 1 }
-            let task = Task {
+            let task = runCounted {
                 await withServerContextRPCCancellationHandle { handle in
                     let context = ServerContext(descriptor: rpc.stream.descriptor, remotePeer: rpc.remotePeer, localPeer: rpc.localPeer, cancellation: handle)
                     // The core's deadline cancels the RPC's handle: that cancels the task too.
@@ -106,28 +124,12 @@ final class GRPCFrameTransport: ServerTransport, Sendable {
                         rpc.cancellation.cancel()
                     }
                 }
-                let stopped = state.withLockedValue {
-                    $0.running -= 1
-                    return $0.takeStoppedIfDone()
-                }
-                stopped?.resume()
             }
             rpc.cancellation.start(task)
         }
-        let runDirect: @Sendable (@escaping @Sendable () async -> Void) -> Task<Void, Never> = { body in
-            state.withLockedValue { $0.running += 1 }
-            return Task {
-                await body()
-                let stopped = state.withLockedValue {
-                    $0.running -= 1
-                    return $0.takeStoppedIfDone()
-                }
-                stopped?.resume()
-            }
-        }
         let server: any Channel
         do {
-            server = try await bootstrap(accept: accept, runDirect: runDirect).bind(host: settings.host, port: settings.port).get()
+            server = try await bootstrap(accept: accept, runDirect: runCounted).bind(host: settings.host, port: settings.port).get()
         } catch {
             settlePort(.failure(error))
             throw error
@@ -140,11 +142,7 @@ final class GRPCFrameTransport: ServerTransport, Sendable {
         settlePort(.success(server.localAddress?.port ?? settings.port))
         await withTaskCancellationHandler {
             await withCheckedContinuation { stopped in
-                let done = state.withLockedValue {
-                    $0.stopped = stopped
-                    return $0.takeStoppedIfDone()
-                }
-                done?.resume()
+                Self.change(state) { $0.stopped = stopped }
             }
         } onCancel: {
             self.closeAll()
@@ -153,11 +151,10 @@ final class GRPCFrameTransport: ServerTransport, Sendable {
     }
 
     func beginGracefulShutdown() {
-        let (server, connections, stopped) = state.withLockedValue {
+        let (server, connections) = Self.change(state) {
             $0.stopping = true
-            return ($0.server, Array($0.connections.values), $0.takeStoppedIfDone())
+            return ($0.server, Array($0.connections.values))
         }
-        stopped?.resume()
         server?.close(promise: nil)
         for connection in connections {
             connection.eventLoop.execute { connection.value.drain() }
@@ -165,15 +162,14 @@ final class GRPCFrameTransport: ServerTransport, Sendable {
     }
 
     private func closeAll() {
-        let (server, stopped) = state.withLockedValue {
+        let (server, connections) = Self.change(state) {
             $0.stopping = true
-            return ($0.server, $0.takeStoppedIfDone())
+            return ($0.server, Array($0.connections.values))
         }
-        stopped?.resume()
         server?.close(promise: nil)
-        settlePort(.failure(CancellationError()))
+        stopReportingPort()
         // Connections close with their pipelines; the group's event loops outlive this transport.
-        for connection in state.withLockedValue({ Array($0.connections.values) }) {
+        for connection in connections {
             connection.eventLoop.execute { connection.value.close() }
         }
     }
@@ -201,7 +197,7 @@ final class GRPCFrameTransport: ServerTransport, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let operations = channel.pipeline.syncOperations
-                    if let tls { try operations.addHandler(tls.serverHandler(applicationProtocols: ["h2"])) }
+                    if let tls { try operations.addHandler(tls.serverHandler(offeringHTTP2: true)) }
                     try operations.addHandler(PrefaceTimeoutHandler(timeout: handshake))
                     try operations.addHandler(NIOHTTP2Handler(mode: .server, initialSettings: http2Settings))
                     let handler = GRPCConnectionHandler(settings: connectionSettings, accept: accept, runDirect: runDirect)
@@ -214,11 +210,7 @@ final class GRPCFrameTransport: ServerTransport, Sendable {
                     }
                     if stopping { handler.drain() }
                     channel.closeFuture.whenComplete { _ in
-                        let stopped = state.withLockedValue {
-                            $0.connections[key] = nil
-                            return $0.takeStoppedIfDone()
-                        }
-                        stopped?.resume()
+                        Self.change(state) { $0.connections[key] = nil }
                     }
                 }
             }

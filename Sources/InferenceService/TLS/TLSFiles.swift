@@ -64,9 +64,9 @@ public final class TLSFiles: Sendable {
     }
 
     /// The handler a door puts first on each accepted connection.
-    /// `applicationProtocols`: empty, or ["h2"] for the gRPC door.
-    public func serverHandler(applicationProtocols: [String] = []) -> NIOSSLServerHandler {
-        let context = applicationProtocols == ["h2"] ? h2Context : reloadingContext
+    /// `offeringHTTP2`: ALPN offers "h2" (the gRPC door).
+    public func serverHandler(offeringHTTP2: Bool = false) -> NIOSSLServerHandler {
+        let context = offeringHTTP2 ? h2Context : reloadingContext
         guard paths.clientCA != nil else { return NIOSSLServerHandler(context: context) }
         return NIOSSLServerHandler(context: context, customVerificationCallbackWithMetadata: verifyClient)
     }
