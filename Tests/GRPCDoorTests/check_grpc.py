@@ -129,11 +129,12 @@ def large():
 @check("ModelStreamInfer: a client streaming more than the call has read (over max message + 1 MiB) gets RESOURCE_EXHAUSTED, not the server's memory")
 def stream_budget():
     def requests():
-        # The first call holds its stream for 1 s; the 6 MiB behind it go over the 5 MiB budget
-        # (the door's 4 MiB message limit + 1 MiB). Messages taken before that are answered first.
+        # The first call holds its stream for 5 s (a loaded CI machine took over 1 s to send the
+        # rest); the 6 MiB behind it go over the 5 MiB budget (the door's 4 MiB message limit +
+        # 1 MiB). Messages taken before that are answered first.
         for i in range(3):
             request = pb.ModelInferRequest(model_name="echo", id=f"b-{i}")
-            request.parameters["delay_ms"].int64_param = 1000
+            request.parameters["delay_ms"].int64_param = 5000 if i == 0 else 0
             request.inputs.add(name="b", datatype="BYTES", shape=[1])
             request.raw_input_contents.append(struct.pack("<I", 3 << 20) + bytes(3 << 20))
             yield request
