@@ -18,6 +18,9 @@ trap 'kill $simulator 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q "simulator on" .build/simulator.log 2>/dev/null && break; sleep 0.1; done
 "$binary" handoff
 "$binary" latency --port "$port" --requests "$requests" --rounds "$rounds"
+simulator_cpu() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$simulator/stat"; }  # utime + stime, 100 ticks/s
+before=$(simulator_cpu)
 "$binary" streams --port "$port" --count "$streams" --chunk-delay-ms 1000
+echo "simulator CPU during the streams: $(echo "$(simulator_cpu) $before" | awk '{printf "%.2f s", $1 - $2}')"
 .build/release/GatewayOverhead --port "$port" --requests "$requests" --rounds "$rounds" 2>/dev/null
 echo "simulator process at the end: $(ps -o rss= -p $simulator | awk '{printf "%d MiB RSS", $1/1024}')"

@@ -82,6 +82,31 @@ struct CurlEngineTests {
         await server.close()
     }
 
+    @Test("short calls share a pooled connection; a long-lived call over http gets its own, closed at its end")
+    func longLivedConnections() async throws {
+        let server = try await TestHTTPServer()
+        let engine = CurlEngine()
+        let url = "http://127.0.0.1:\(server.port)/hello"
+        for _ in 0..<3 { _ = try await engine.execute(HTTPRequest(url: url)).collect() }
+        #expect(server.openedConnections.withLockedValue { $0 } == 1)
+
+        var stream = HTTPRequest(url: "http://127.0.0.1:\(server.port)/stream?chunks=3&size=10&delay=5")
+        stream.longLived = true
+        let streamed = try await engine.execute(stream).collect()
+        #expect(streamed.count == 30)
+        #expect(server.openedConnections.withLockedValue { $0 } == 2)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while server.closedConnections.withLockedValue({ $0 }) < 1, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(server.closedConnections.withLockedValue { $0 } == 1, "the stream's connection is closed, the pooled one kept")
+
+        _ = try await engine.execute(HTTPRequest(url: url)).collect()
+        #expect(server.openedConnections.withLockedValue { $0 } == 2, "short calls still reuse the pooled connection")
+        engine.shutdown()
+        await server.close()
+    }
+
     @Test("timeouts and connection failures are typed")
     func failures() async throws {
         let server = try await TestHTTPServer()

@@ -16,6 +16,7 @@ import NIOPosix
 ///   "truncated" ends the stream without `[DONE]`)
 final class TestHTTPServer: Sendable {
     let channel: Channel
+    let openedConnections = NIOLockedValueBox(0)
     let closedConnections = NIOLockedValueBox(0)
     let bytesWritten = NIOLockedValueBox(0)
     let flakyCalls = NIOLockedValueBox<[Int: Int]>([:])
@@ -23,6 +24,7 @@ final class TestHTTPServer: Sendable {
     var port: Int { channel.localAddress!.port! }
 
     init() async throws {
+        let opened = openedConnections
         let closed = closedConnections
         let written = bytesWritten
         let flaky = flakyCalls
@@ -30,6 +32,7 @@ final class TestHTTPServer: Sendable {
             .serverChannelOption(.backlog, value: 2048)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
+                opened.withLockedValue { $0 += 1 }
                 channel.closeFuture.whenComplete { _ in closed.withLockedValue { $0 += 1 } }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()

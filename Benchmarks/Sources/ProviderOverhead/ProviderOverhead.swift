@@ -16,6 +16,13 @@ import ProviderSimulator
 //        N concurrent OpenAI streams held open by the simulator's chunk delay; peak RSS and
 //        thread count of this process while all are open, and the time until all complete.
 
+/// User + system CPU of this process so far.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
 func procStatus(_ field: String) -> Int {
     let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
     let line = status.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
@@ -116,6 +123,7 @@ struct ProviderOverhead {
             let provider = slowProvider
             let rssBefore = procStatus("VmRSS")
             let threadsBefore = procStatus("Threads")
+            let cpuBefore = processCPUSeconds()
             let started = Counter()
             let start = ContinuousClock.now
             let sampler = Task {
@@ -150,9 +158,12 @@ struct ProviderOverhead {
             let elapsed = ContinuousClock.now - start
             sampler.cancel()
             let peak = await sampler.value
-            print("| streams | completed | chunk delay | wall time | RSS before | peak RSS | open streams at peak | threads before / at peak |")
-            print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-            print("| \(count) | \(outcomes) | \(delay) ms | \(elapsed) | \(rssBefore / 1024) MiB | \(peak.rss / 1024) MiB | \(peak.open) | \(threadsBefore) / \(peak.threads) |")
+            let cpu = processCPUSeconds() - cpuBefore
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let perStream = Double((peak.rss - rssBefore) * 1024) / Double(max(1, peak.open)) / 1024
+            print("| streams | completed | chunk delay | wall time | client CPU | RSS before | peak RSS | per open stream | open streams at peak | threads before / at peak |")
+            print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            print("| \(count) | \(outcomes) | \(delay) ms | \(String(format: "%.2f s", seconds)) | \(String(format: "%.2f s", cpu)) | \(rssBefore / 1024) MiB | \(peak.rss / 1024) MiB | \(String(format: "%.1f KiB", perStream)) | \(peak.open) | \(threadsBefore) / \(peak.threads) |")
             engine.shutdown()
 
         case "json":

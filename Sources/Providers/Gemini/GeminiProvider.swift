@@ -46,9 +46,10 @@ public struct GeminiProvider: LLMProvider {
     }
 
     /// Sends until a 200 arrives (UpstreamCall: retries, deadline, Google's error bodies).
-    func send(_ body: [UInt8], url: String, deadline: ContinuousClock.Instant?) async throws -> HTTPResponse {
+    func send(_ body: [UInt8], url: String, deadline: ContinuousClock.Instant?, stream: Bool = false) async throws -> HTTPResponse {
         let headers: [(name: String, value: String)] = [("content-type", "application/json")] + (try await authorization.headers())
-        let request = HTTPRequest(method: "POST", url: url, headers: headers + extraHeaders, body: body)
+        var request = HTTPRequest(method: "POST", url: url, headers: headers + extraHeaders, body: body)
+        request.longLived = stream
         return try await UpstreamCall.send(
             request, provider: "Gemini", engine: engine, retry: retry, deadline: deadline, errorFromBody: GeminiFormat.error)
     }
@@ -68,7 +69,7 @@ public struct GeminiProvider: LLMProvider {
             let task = Task {
                 do {
                     let body = try GeminiFormat.body(for: request)
-                    let response = try await send(body, url: url(model: request.model, stream: true), deadline: deadline)
+                    let response = try await send(body, url: url(model: request.model, stream: true), deadline: deadline, stream: true)
                     var parser = ServerSentEventParser()
                     var usage: TokenUsage?
                     for try await chunk in response.body {

@@ -3,7 +3,7 @@ import Foundation
 import NIOConcurrencyHelpers
 
 /// Upstream HTTP on libcurl's multi interface: one driver thread runs every transfer
-/// (`curl_multi_poll`), never a thread per request. Connections are reused across requests;
+/// (`curl_multi_socket_action` on epoll, `CurlSocketPoller`), never a thread per request. Connections are reused across requests;
 /// HTTP/2 is used where the server offers it over TLS; TLS and proxy variables are curl's.
 ///
 /// `execute` returns once the response head has arrived; its body is read as an AsyncSequence
@@ -19,7 +19,10 @@ public final class CurlEngine: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let lock = NIOLock()
     private var pending: [Operation] = []
+    /// A wake-up is on its way to the driver: later submissions need not send another.
+    private var wakeSent = false
     private var running = true
+    private let poller = CurlSocketPoller()
     // Driver thread only.
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     private var afterRound: [() -> Void] = []
@@ -30,6 +33,7 @@ public final class CurlEngine: @unchecked Sendable {
     public init(maxConnectionsPerHost: Int = 0) {
         _ = Self.globalInit
         multi = curl_multi_init()
+        poller.attach(to: multi)
         if maxConnectionsPerHost > 0 {
             _ = iw_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
         }
@@ -46,7 +50,7 @@ public final class CurlEngine: @unchecked Sendable {
             return was
         }
         guard wasRunning else { return }
-        curl_multi_wakeup(multi)
+        poller.wake()
         stopped.wait()
     }
 
@@ -78,14 +82,15 @@ public final class CurlEngine: @unchecked Sendable {
     func cancel(_ transfer: CurlTransfer) { submit(.remove(transfer)) }
 
     private func submit(_ operation: Operation) {
-        let accepted = lock.withLock {
-            guard running else { return false }
+        let (accepted, wake) = lock.withLock {
+            guard running else { return (false, false) }
             pending.append(operation)
-            return true
+            let wake = !wakeSent
+            wakeSent = true
+            return (true, wake)
         }
-        if accepted {
-            curl_multi_wakeup(multi)
-        } else if case .add(let transfer) = operation {
+        if wake { poller.wake() }
+        if !accepted, case .add(let transfer) = operation {
             transfer.complete(.failure(HTTPClientError(.shutdown, "the HTTP engine is shut down")))
         }
     }
@@ -116,6 +121,10 @@ public final class CurlEngine: @unchecked Sendable {
         }
         if let timeout = request.connectTimeout { _ = iw_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, timeout.milliseconds) }
         if let timeout = request.totalTimeout { _ = iw_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeout.milliseconds) }
+        if request.longLived && request.url.utf8.count > 7 && request.url.prefix(7).lowercased() == "http://" {
+            _ = iw_easy_setopt_long(handle, CURLOPT_FRESH_CONNECT, 1)
+            _ = iw_easy_setopt_long(handle, CURLOPT_FORBID_REUSE, 1)
+        }
         if let timeout = request.idleTimeout {
             _ = iw_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
             _ = iw_easy_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, timeout.milliseconds / 1000))
@@ -145,6 +154,7 @@ public final class CurlEngine: @unchecked Sendable {
             let (operations, keepRunning) = lock.withLock {
                 let taken = pending
                 pending.removeAll()
+                wakeSent = false
                 return (taken, running)
             }
             guard keepRunning else { break }
@@ -169,7 +179,11 @@ public final class CurlEngine: @unchecked Sendable {
                     if active[transfer.handle] != nil { curl_easy_pause(transfer.handle, IW_CURLPAUSE_CONT) }
                 }
             }
-            curl_multi_perform(multi, &stillRunning)
+            // Adding a handle or unpausing sets curl's timer to 0: this wait then returns at once.
+            poller.wait(limitMilliseconds: 1000) { descriptor, mask in
+                curl_multi_socket_action(multi, descriptor, mask, &stillRunning)
+            }
+            if poller.takeDueTimer() { curl_multi_socket_action(multi, IW_CURL_SOCKET_TIMEOUT, 0, &stillRunning) }
             var queued: Int32 = 0
             while let message = curl_multi_info_read(multi, &queued) {
                 guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
@@ -183,7 +197,6 @@ public final class CurlEngine: @unchecked Sendable {
             let resumptions = afterRound
             afterRound.removeAll(keepingCapacity: true)
             for resume in resumptions { resume() }
-            curl_multi_poll(multi, nil, 0, 1000, nil)
         }
         for transfer in active.values {
             curl_multi_remove_handle(multi, transfer.handle)

@@ -11,6 +11,12 @@ public struct HTTPRequest: Sendable {
     public var totalTimeout: Duration?
     /// The transfer fails when no byte arrives for this long (whole seconds).
     public var idleTimeout: Duration?
+    /// A long-lived answer (a stream). Over plain `http://` (HTTP/1.1: one transfer per
+    /// connection) it gets a connection of its own, closed when it ends, instead of a search of
+    /// curl's pool: libcurl 7.88 walks every connection to the host for that search, so with
+    /// 10,000 streams open each new one cost 10,000 steps. Over https, HTTP/2 streams share
+    /// connections and the pool stays small: nothing changes there.
+    public var longLived = false
 
     public init(
         method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,

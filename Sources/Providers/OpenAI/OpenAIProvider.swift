@@ -33,7 +33,7 @@ public struct OpenAIProvider: LLMProvider {
     }
 
     /// Sends until a 200 arrives (UpstreamCall: retries, deadline, OpenAI's error bodies).
-    func send(_ body: [UInt8], deadline: ContinuousClock.Instant?) async throws -> HTTPResponse {
+    func send(_ body: [UInt8], deadline: ContinuousClock.Instant?, stream: Bool = false) async throws -> HTTPResponse {
         var headers: [(name: String, value: String)] = [("content-type", "application/json"), ("accept", "application/json, text/event-stream")]
         if let apiKey {
             switch endpoint {
@@ -41,7 +41,8 @@ public struct OpenAIProvider: LLMProvider {
             case .azure: headers.append(("api-key", apiKey.reveal()))
             }
         }
-        let request = HTTPRequest(method: "POST", url: url, headers: headers + extraHeaders, body: body)
+        var request = HTTPRequest(method: "POST", url: url, headers: headers + extraHeaders, body: body)
+        request.longLived = stream
         return try await UpstreamCall.send(
             request, provider: "OpenAI", engine: engine, retry: retry, deadline: deadline, errorFromBody: OpenAIChatFormat.error)
     }
@@ -57,7 +58,7 @@ public struct OpenAIProvider: LLMProvider {
             let task = Task {
                 do {
                     let body = try OpenAIChatFormat.body(for: request, stream: true)
-                    let response = try await send(body, deadline: deadline)
+                    let response = try await send(body, deadline: deadline, stream: true)
                     var parser = ServerSentEventParser()
                     var done = false
                     for try await chunk in response.body where !done {
