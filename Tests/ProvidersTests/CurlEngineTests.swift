@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Providers
 import Testing
 
@@ -65,11 +66,16 @@ struct CurlEngineTests {
         let server = try await TestHTTPServer()
         let engine = CurlEngine()
         let url = "http://127.0.0.1:\(server.port)/stream?chunks=1000&size=10&delay=100"
+        let chunks = NIOLockedValueBox(0)
         let task = Task {
             let response = try await engine.execute(HTTPRequest(url: url))
-            for try await _ in response.body {}
+            for try await _ in response.body { chunks.withLockedValue { $0 += 1 } }
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // Cancelled mid-stream: once chunks arrive, the connection is open (on a loaded machine
+        // a fixed sleep could end before curl had even connected, and nothing would close).
+        let started = ContinuousClock.now + .seconds(10)
+        while chunks.withLockedValue({ $0 }) < 2, ContinuousClock.now < started { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(chunks.withLockedValue { $0 } >= 2)
         let closedBefore = server.closedConnections.withLockedValue { $0 }
         task.cancel()
         await #expect(throws: (any Error).self) { try await task.value }
