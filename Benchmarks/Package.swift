@@ -1,5 +1,5 @@
 // swift-tools-version:6.1
-// Benchmarks for ProtoWire against protobuf-c and swift-protobuf, on the V2 messages.
+// Benchmarks for ProtoWire against protobuf-c, Google's C++ protobuf and swift-protobuf, on the V2 messages.
 // A separate package so that the root package does not depend on the benchmark tooling.
 // Run: Benchmarks/run.sh (see docs/BENCHMARKS.md).
 import PackageDescription
@@ -26,12 +26,19 @@ let package = Package(
             name: "CV2Reference",
             linkerSettings: [.linkedLibrary("protobuf-c")]
         ),
+        // Google's C++ protobuf (protoc 3.21 output, scripts/generate-protobuf-cpp.sh) behind a C
+        // interface, linked against Debian's libprotobuf: the arena-based reference.
+        .target(
+            name: "CppV2Reference",
+            linkerSettings: [.linkedLibrary("protobuf"), .linkedLibrary("stdc++")]
+        ),
         // The canonical scenario messages, built once, and the startup cross-check.
         .target(
             name: "V2Fixtures",
             dependencies: [
                 "SwiftProtobufV2",
                 "CV2Reference",
+                "CppV2Reference",
                 .product(name: "ProtoWire", package: "InferWire"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -45,6 +52,7 @@ let package = Package(
                 "V2Fixtures",
                 "SwiftProtobufV2",
                 "CV2Reference",
+                "CppV2Reference",
                 .product(name: "ProtoWire", package: "InferWire"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -133,6 +141,7 @@ let package = Package(
                 "V2Fixtures",
                 "SwiftProtobufV2",
                 "CV2Reference",
+                "CppV2Reference",
                 .product(name: "ProtoWire", package: "InferWire"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -142,5 +151,6 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

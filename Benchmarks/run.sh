@@ -4,6 +4,8 @@
 # (e.g. --filter 'a-chat.*'). Raw output: Benchmarks/.build/benchmark-results.md
 set -euo pipefail
 cd "$(dirname "$0")"
+# The reference codecs' libraries: protobuf-c and Google's C++ protobuf (Debian's packages).
+bash ../scripts/install-system-packages.sh --build libprotobuf-c-dev libprotobuf-dev
 mkdir -p .build
 swift package --disable-sandbox benchmark --target V2Codec --format markdown --no-progress "$@" \
     | tee .build/benchmark-results.md

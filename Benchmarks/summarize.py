@@ -8,7 +8,7 @@ import re
 import sys
 from collections import OrderedDict
 
-IMPLS = ["ProtoWire", "protobuf-c", "swift-protobuf"]
+IMPLS = ["ProtoWire", "protobuf-c", "C++", "swift-protobuf"]
 TITLES = {
     "a-chat": "(a) chat request: 3 BYTES inputs + 3 request parameters",
     "b-chat+image1MiB": "(b) chat request + 1 MiB image input",

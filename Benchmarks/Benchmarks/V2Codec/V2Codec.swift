@@ -1,4 +1,4 @@
-// ProtoWire vs protobuf-c vs swift-protobuf: decode and encode of the V2 messages, side by side
+// ProtoWire vs protobuf-c vs Google's C++ protobuf vs swift-protobuf: decode and encode of the V2 messages, side by side
 // in one run. Every decoder reads the same canonical bytes (ProtoWire's encoding of the scenario);
 // every encoder writes the same field values (see V2Fixtures, which checks both at startup).
 //
@@ -7,12 +7,16 @@
 //                           bytes fields and raw tensors are slices of the input buffer (no copy).
 // - decode, protobuf-c:     unpack(NULL allocator) + free_unpacked. protobuf-c copies every
 //                           string and bytes field into its own allocations: that is its real cost.
+// - decode, C++ (arena):    ParseFromArray into a message on a fresh Arena, then the arena freed.
+//                           bytes and string fields are copied into the arena.
 // - decode, swift-protobuf: init(serializedBytes: [UInt8]) and dropping the result (bytes -> Data copies).
 // - encode, ProtoWire:      serializedBytes() -> [UInt8] (size pass, one allocation, write pass).
 // - encode, protobuf-c:     get_packed_size + malloc + pack + free.
+// - encode, C++:            ByteSizeLong + malloc + SerializeWithCachedSizesToArray + free.
 // - encode, swift-protobuf: serializedBytes() -> [UInt8].
 import Benchmark
 import CV2Reference
+import CppV2Reference
 import Foundation
 import NIOCore
 import ProtoWire
@@ -64,6 +68,13 @@ func requestBenchmarks(_ f: RequestFixture) {
             }
         }
     }
+    Benchmark(name(f.name, bytes, "decode", "C++"), configuration: config) { benchmark in
+        try f.canonical.withUnsafeBufferPointer { input in
+            for _ in benchmark.scaledIterations {
+                guard iw_cpp_request_decode_on_arena(input.baseAddress, input.count) == 1 else { throw BenchmarkFailure.unpack }
+            }
+        }
+    }
     Benchmark(name(f.name, bytes, "decode", "swift-protobuf"), configuration: config) { benchmark in
         let input = f.canonical
         for _ in benchmark.scaledIterations {
@@ -86,6 +97,12 @@ func requestBenchmarks(_ f: RequestFixture) {
             blackHole(inference__model_infer_request__pack(message, out))
             blackHole(out)
             free(out)
+        }
+    }
+    Benchmark(name(f.name, bytes, "encode", "C++"), configuration: config) { benchmark in
+        let message = f.cpp
+        for _ in benchmark.scaledIterations {
+            blackHole(iw_cpp_message_encode(message))
         }
     }
     Benchmark(name(f.name, bytes, "encode", "swift-protobuf"), configuration: config) { benchmark in
@@ -118,6 +135,13 @@ func responseBenchmarks(_ f: ResponseFixture) {
             }
         }
     }
+    Benchmark(name(f.name, bytes, "decode", "C++"), configuration: config) { benchmark in
+        try f.canonical.withUnsafeBufferPointer { input in
+            for _ in benchmark.scaledIterations {
+                guard iw_cpp_response_decode_on_arena(input.baseAddress, input.count) == 1 else { throw BenchmarkFailure.unpack }
+            }
+        }
+    }
     Benchmark(name(f.name, bytes, "decode", "swift-protobuf"), configuration: config) { benchmark in
         let input = f.canonical
         for _ in benchmark.scaledIterations {
@@ -139,6 +163,12 @@ func responseBenchmarks(_ f: ResponseFixture) {
             blackHole(inference__model_infer_response__pack(message, out))
             blackHole(out)
             free(out)
+        }
+    }
+    Benchmark(name(f.name, bytes, "encode", "C++"), configuration: config) { benchmark in
+        let message = f.cpp
+        for _ in benchmark.scaledIterations {
+            blackHole(iw_cpp_message_encode(message))
         }
     }
     Benchmark(name(f.name, bytes, "encode", "swift-protobuf"), configuration: config) { benchmark in

@@ -1,4 +1,5 @@
 import CV2Reference
+import CppV2Reference
 import Foundation
 import NIOCore
 import ProtoWire
@@ -6,9 +7,9 @@ import SwiftProtobuf
 import SwiftProtobufV2
 
 /// One request scenario, ready for each implementation:
-/// - `canonical` / `buffer`: the bytes ProtoWire encodes from `message`. All three decoders
+/// - `canonical` / `buffer`: the bytes ProtoWire encodes from `message`. All four decoders
 ///   decode these same bytes.
-/// - `message`, `swiftProtobuf`, `c`: the encode inputs. The last two are decoded from
+/// - `message`, `swiftProtobuf`, `c`, `cpp`: the encode inputs. The last three are decoded from
 ///   `canonical`, so they hold the same field values.
 /// Creating a fixture checks that every decoder reads the same values from `canonical` and that
 /// every encoder's output decodes back to `message`; it stops the process if not.
@@ -20,6 +21,8 @@ public final class RequestFixture: @unchecked Sendable {
     public let swiftProtobuf: Inference_ModelInferRequest
     /// Unpacked once from `canonical`, never freed (lives for the process).
     public let c: UnsafeMutablePointer<Inference__ModelInferRequest>
+    /// Google's C++ message parsed once from `canonical` (heap, lives for the process).
+    public let cpp: OpaquePointer
 
     public init(_ name: String, _ message: ModelInferRequest) {
         self.name = name
@@ -28,7 +31,7 @@ public final class RequestFixture: @unchecked Sendable {
         buffer = ByteBuffer(bytes: canonical)
         let canonical = canonical
 
-        // Decoders: the same bytes must give the same values in all three.
+        // Decoders: the same bytes must give the same values in each (C++: Check.cpp below).
         let protoWire = Check.must("\(name): ProtoWire decode") { try ModelInferRequest(decoding: ByteBuffer(bytes: canonical)) }
         Check.equal(protoWire, message, "\(name): ProtoWire decode of its own encoding")
         guard let unpacked = canonical.withUnsafeBufferPointer({ inference__model_infer_request__unpack(nil, $0.count, $0.baseAddress) }) else {
@@ -36,6 +39,9 @@ public final class RequestFixture: @unchecked Sendable {
         }
         c = unpacked
         Check.equal(CConvert.request(unpacked), message, "\(name): protobuf-c decode")
+        cpp = Check.cpp(name, canonical, decode: iw_cpp_request_decode_on_arena, parse: iw_cpp_request_parse) { bytes in
+            Check.equal(Check.must("\(name): decode C++ output") { try ModelInferRequest(decoding: bytes) }, message, "\(name): C++ encode")
+        }
         swiftProtobuf = Check.must("\(name): swift-protobuf decode") { try Inference_ModelInferRequest(serializedBytes: canonical) }
         Check.equal(SPConvert.request(swiftProtobuf), message, "\(name): swift-protobuf decode")
 
@@ -62,6 +68,7 @@ public final class ResponseFixture: @unchecked Sendable {
     public let buffer: ByteBuffer
     public let swiftProtobuf: Inference_ModelInferResponse
     public let c: UnsafeMutablePointer<Inference__ModelInferResponse>
+    public let cpp: OpaquePointer
 
     public init(_ name: String, _ message: ModelInferResponse) {
         self.name = name
@@ -77,6 +84,9 @@ public final class ResponseFixture: @unchecked Sendable {
         }
         c = unpacked
         Check.equal(CConvert.response(unpacked), message, "\(name): protobuf-c decode")
+        cpp = Check.cpp(name, canonical, decode: iw_cpp_response_decode_on_arena, parse: iw_cpp_response_parse) { bytes in
+            Check.equal(Check.must("\(name): decode C++ output") { try ModelInferResponse(decoding: bytes) }, message, "\(name): C++ encode")
+        }
         swiftProtobuf = Check.must("\(name): swift-protobuf decode") { try Inference_ModelInferResponse(serializedBytes: canonical) }
         Check.equal(SPConvert.response(swiftProtobuf), message, "\(name): swift-protobuf decode")
 
@@ -95,6 +105,24 @@ public final class ResponseFixture: @unchecked Sendable {
 }
 
 enum Check {
+    /// Google's C++ protobuf reads the canonical bytes (on an arena, as benchmarked, and once on
+    /// the heap to keep), and what it writes back has the canonical size and decodes (with
+    /// ProtoWire) to the scenario's message: its values are the same without a field-by-field
+    /// conversion.
+    static func cpp(
+        _ name: String, _ canonical: [UInt8], decode: (UnsafePointer<UInt8>?, Int) -> Int32,
+        parse: (UnsafePointer<UInt8>?, Int) -> OpaquePointer?, sameMessage: ([UInt8]) -> Void
+    ) -> OpaquePointer {
+        guard canonical.withUnsafeBufferPointer({ decode($0.baseAddress, $0.count) }) == 1,
+            let parsed = canonical.withUnsafeBufferPointer({ parse($0.baseAddress, $0.count) })
+        else { fail("\(name): C++ protobuf could not parse the canonical bytes") }
+        var bytes = [UInt8](repeating: 0, count: canonical.count + 64)
+        let written = bytes.withUnsafeMutableBufferPointer { iw_cpp_message_serialize(parsed, $0.baseAddress, $0.count) }
+        equal(written, canonical.count, "\(name): C++ encoded size")
+        sameMessage(Array(bytes.prefix(written)))
+        return parsed
+    }
+
     static func fail(_ message: String) -> Never {
         FileHandle.standardError.write(Data("V2Fixtures: MISMATCH: \(message)\n".utf8))
         fatalError("V2Fixtures: \(message)")
@@ -114,7 +142,7 @@ enum Check {
     static func report(_ name: String, size: Int, cIdentical: Bool, swiftProtobufIdentical: Bool) {
         guard ProcessInfo.processInfo.environment["V2_FIXTURES_VERBOSE"] != nil else { return }
         FileHandle.standardError.write(Data(
-            "V2Fixtures: \(name): \(size) bytes; all three decoders agree; protobuf-c output \(cIdentical ? "byte-identical" : "equivalent"), swift-protobuf output \(swiftProtobufIdentical ? "byte-identical" : "equivalent (map order differs)")\n".utf8))
+            "V2Fixtures: \(name): \(size) bytes; all four decoders agree; protobuf-c output \(cIdentical ? "byte-identical" : "equivalent"), swift-protobuf output \(swiftProtobufIdentical ? "byte-identical" : "equivalent (map order differs)")\n".utf8))
     }
 }
 

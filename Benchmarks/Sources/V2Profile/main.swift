@@ -1,9 +1,10 @@
 // A plain loop over one benchmark operation, for profilers (valgrind --tool=callgrind) and quick
 // checks without the benchmark harness:
-//   .build/release/V2Profile <a|b|c1|c2|d> <decode|encode> <protowire|c|swift-protobuf> [iterations]
+//   .build/release/V2Profile <a|b|c1|c2|d> <decode|encode> <protowire|c|cpp|swift-protobuf> [iterations]
 // It prints the median of 15 batches in ns/op. No malloc interposer here, so allocation-heavy code
 // is not slowed by counting (see docs/BENCHMARKS.md). The numbers of record come from `run.sh`.
 import CV2Reference
+import CppV2Reference
 import Foundation
 import NIOCore
 import ProtoWire
@@ -15,7 +16,7 @@ import V2Fixtures
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 4 else {
-    print("usage: V2Profile <a|b|c1|c2|d> <decode|encode> <protowire|c|swift-protobuf> [iterations]")
+    print("usage: V2Profile <a|b|c1|c2|d> <decode|encode> <protowire|c|cpp|swift-protobuf> [iterations]")
     exit(2)
 }
 let (scenario, operation, implementation) = (arguments[1], arguments[2], arguments[3])
@@ -43,6 +44,8 @@ func operationBody() throws -> () throws -> Void {
                 inference__model_infer_request__free_unpacked(m, nil)
             }
         }
+        case ("decode", "cpp"): return { f.canonical.withUnsafeBufferPointer { consume(iw_cpp_request_decode_on_arena($0.baseAddress, $0.count)) } }
+        case ("encode", "cpp"): return { consume(iw_cpp_message_encode(f.cpp)) }
         case ("decode", "swift-protobuf"): return { [input = f.canonical] in consume(try Inference_ModelInferRequest(serializedBytes: input)) }
         case ("encode", "protowire"): return { [message = f.message] in consume(message.serializedBytes()) }
         case ("encode", "c"): return {
@@ -63,6 +66,8 @@ func operationBody() throws -> () throws -> Void {
                 inference__model_infer_response__free_unpacked(m, nil)
             }
         }
+        case ("decode", "cpp"): return { f.canonical.withUnsafeBufferPointer { consume(iw_cpp_response_decode_on_arena($0.baseAddress, $0.count)) } }
+        case ("encode", "cpp"): return { consume(iw_cpp_message_encode(f.cpp)) }
         case ("decode", "swift-protobuf"): return { [input = f.canonical] in consume(try Inference_ModelInferResponse(serializedBytes: input)) }
         case ("encode", "protowire"): return { [message = f.message] in consume(message.serializedBytes()) }
         case ("encode", "c"): return {
