@@ -131,12 +131,8 @@ public struct ModelMetadataResponse: ProtoMessage {
             size += WireSize.lengthDelimited(2, versions[index].utf8.count)
         }
         size += WireSize.string(3, platform)
-        for index in inputs.indices {
-            size += WireSize.message(4, inputs[index]._encodedSize())
-        }
-        for index in outputs.indices {
-            size += WireSize.message(5, outputs[index]._encodedSize())
-        }
+        size += WireSize.messages(4, inputs)
+        size += WireSize.messages(5, outputs)
         size += MapEntrySize.total(6, parameters)
         return size + unknownFields.bytes.count
     }
@@ -147,12 +143,8 @@ public struct ModelMetadataResponse: ProtoMessage {
             writer.writeString(2, versions[index], always: true)
         }
         writer.writeString(3, platform)
-        for index in inputs.indices {
-            writer.writeMessage(4, inputs[index])
-        }
-        for index in outputs.indices {
-            writer.writeMessage(5, outputs[index])
-        }
+        writer.writeMessages(4, inputs)
+        writer.writeMessages(5, outputs)
         writer.writeMap(6, parameters)
         writer.writeUnknown(unknownFields)
     }

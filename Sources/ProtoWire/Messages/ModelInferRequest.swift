@@ -116,12 +116,8 @@ public struct ModelInferRequest: ProtoMessage {
     public func _encodedSize() -> Int {
         var size = WireSize.string(1, modelName) + WireSize.string(2, modelVersion) + WireSize.string(3, id)
         size += MapEntrySize.total(4, parameters)
-        for index in inputs.indices {
-            size += WireSize.message(5, inputs[index]._encodedSize())
-        }
-        for index in outputs.indices {
-            size += WireSize.message(6, outputs[index]._encodedSize())
-        }
+        size += WireSize.messages(5, inputs)
+        size += WireSize.messages(6, outputs)
         for index in rawInputContents.indices {
             size += WireSize.lengthDelimited(7, rawInputContents[index].readableBytes)
         }
@@ -133,12 +129,8 @@ public struct ModelInferRequest: ProtoMessage {
         writer.writeString(2, modelVersion)
         writer.writeString(3, id)
         writer.writeMap(4, parameters)
-        for index in inputs.indices {
-            writer.writeMessage(5, inputs[index])
-        }
-        for index in outputs.indices {
-            writer.writeMessage(6, outputs[index])
-        }
+        writer.writeMessages(5, inputs)
+        writer.writeMessages(6, outputs)
         for index in rawInputContents.indices {
             writer.writeBytes(7, rawInputContents[index], always: true)
         }

@@ -66,9 +66,7 @@ public struct ModelInferResponse: ProtoMessage {
     public func _encodedSize() -> Int {
         var size = WireSize.string(1, modelName) + WireSize.string(2, modelVersion) + WireSize.string(3, id)
         size += MapEntrySize.total(4, parameters)
-        for index in outputs.indices {
-            size += WireSize.message(5, outputs[index]._encodedSize())
-        }
+        size += WireSize.messages(5, outputs)
         for index in rawOutputContents.indices {
             size += WireSize.lengthDelimited(6, rawOutputContents[index].readableBytes)
         }
@@ -80,9 +78,7 @@ public struct ModelInferResponse: ProtoMessage {
         writer.writeString(2, modelVersion)
         writer.writeString(3, id)
         writer.writeMap(4, parameters)
-        for index in outputs.indices {
-            writer.writeMessage(5, outputs[index])
-        }
+        writer.writeMessages(5, outputs)
         for index in rawOutputContents.indices {
             writer.writeBytes(6, rawOutputContents[index], always: true)
         }

@@ -101,16 +101,12 @@ public struct RepositoryIndexResponse: ProtoMessage {
 
     public func _encodedSize() -> Int {
         var size = 0
-        for index in models.indices {
-            size += WireSize.message(1, models[index]._encodedSize())
-        }
+        size += WireSize.messages(1, models)
         return size + unknownFields.bytes.count
     }
 
     public func _encode(to writer: inout WireWriter) {
-        for index in models.indices {
-            writer.writeMessage(1, models[index])
-        }
+        writer.writeMessages(1, models)
         writer.writeUnknown(unknownFields)
     }
 }

@@ -25,10 +25,12 @@ extension TensorMessage {
         }
     }
 
+    @inline(__always)
     public func _encodedSize() -> Int {
         TensorFields.size(name, datatype, shape, parameters, contents) + unknownFields.bytes.count
     }
 
+    @inline(__always)
     public func _encode(to writer: inout WireWriter) {
         TensorFields.encode(name, datatype, shape, parameters, contents, to: &writer)
         writer.writeUnknown(unknownFields)
@@ -48,6 +50,7 @@ enum TensorFields {
         }
     }
 
+    @inline(__always)
     static func size(
         _ name: String, _ datatype: String, _ shape: [Int64],
         _ parameters: [String: InferParameter], _ contents: InferTensorContents?
@@ -61,6 +64,7 @@ enum TensorFields {
         return size
     }
 
+    @inline(__always)
     static func encode(
         _ name: String, _ datatype: String, _ shape: [Int64],
         _ parameters: [String: InferParameter], _ contents: InferTensorContents?,

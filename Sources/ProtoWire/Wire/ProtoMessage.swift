@@ -44,7 +44,10 @@ extension ProtoMessage {
     /// Encoded size in bytes.
     public var encodedSize: Int { _encodedSize() }
 
-    /// The encoding as an array: one allocation of exactly the encoded size.
+    /// The encoding as an array: one allocation of exactly the encoded size. Inlinable so that
+    /// callers in other modules get it specialized for their message type (unspecialized, the
+    /// array's generic metadata was looked up on every call).
+    @inlinable
     public func serializedBytes() -> [UInt8] {
         let size = _encodedSize()
         guard size > 0 else { return [] }
@@ -57,6 +60,7 @@ extension ProtoMessage {
     }
 
     /// Appends the encoding to `buffer`, growing it at most once.
+    @inlinable
     public func encode(into buffer: inout ByteBuffer) {
         let size = _encodedSize()
         guard size > 0 else { return }

@@ -9,6 +9,7 @@ public struct WireWriter {
     @usableFromInline let capacity: Int
     @usableFromInline var position: Int = 0
 
+    @usableFromInline
     init(base: UnsafeMutableRawPointer, capacity: Int) {
         self.base = base
         self.capacity = capacity
@@ -63,12 +64,23 @@ public struct WireWriter {
     // MARK: Fields (proto3: defaults are not written)
 
     mutating func writeString(_ field: Int, _ value: String, always: Bool = false) {
-        guard always || !value.isEmpty else { return }
+        let count = value.utf8.count  // O(1) for native strings
+        guard always || count > 0 else { return }
         writeTag(field, .lengthDelimited)
-        var value = value
-        value.withUTF8 { utf8 in
-            writeVarint(UInt64(utf8.count))
-            writeRaw(UnsafeRawBufferPointer(utf8))
+        writeVarint(UInt64(count))
+        guard count > 0 else { return }
+        let target = reserve(count)
+        // Contiguous UTF-8 (native and small strings) is copied as is, with no copy of the
+        // string itself; bridged strings are written byte by byte.
+        let copied = value.utf8.withContiguousStorageIfAvailable { utf8 in
+            target.copyMemory(from: utf8.baseAddress!, byteCount: count)
+        }
+        if copied == nil {
+            var offset = 0
+            for byte in value.utf8 {
+                target.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self)
+                offset += 1
+            }
         }
     }
 
@@ -101,6 +113,14 @@ public struct WireWriter {
         writeTag(field, .lengthDelimited)
         writeVarint(UInt64(message._encodedSize()))
         message._encode(to: &self)
+    }
+
+    /// A repeated message field, each element borrowed (see `WireSize.messages`).
+    @inline(__always)
+    mutating func writeMessages<M: ProtoMessage>(_ field: Int, _ values: [M]) {
+        values.withUnsafeBufferPointer { elements in
+            for index in elements.indices { writeMessage(field, elements[index]) }
+        }
     }
 
     mutating func writePackedVarints<T: FixedWidthInteger>(_ field: Int, _ values: [T]) {
@@ -215,7 +235,10 @@ enum MapEntrySize {
         WireSize.lengthDelimited(1, key.utf8.count) + WireSize.lengthDelimited(2, value.utf8.count)
     }
 
+    @inline(__always)
     static func total(_ field: Int, _ map: [String: String]) -> Int {
+        // Most maps are empty: not even an iterator for them.
+        guard !map.isEmpty else { return 0 }
         var total = 0
         for (key, value) in map {
             total += WireSize.lengthDelimited(field, of(key: key, value: value))
@@ -223,7 +246,9 @@ enum MapEntrySize {
         return total
     }
 
+    @inline(__always)
     static func total<V: ProtoMessage>(_ field: Int, _ map: [String: V]) -> Int {
+        guard !map.isEmpty else { return 0 }
         var total = 0
         for (key, value) in map {
             total += WireSize.lengthDelimited(field, of(key: key, value: value))
