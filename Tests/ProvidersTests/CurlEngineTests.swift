@@ -138,6 +138,28 @@ struct CurlEngineTests {
         engine.shutdown()
     }
 
+    @Test("a stream that stalls fails with a timeout after its idle limit (curl's timer, run by the epoll driver)")
+    func idleStream() async throws {
+        let server = try await TestHTTPServer()
+        let engine = CurlEngine()
+        // One chunk, then nothing for 20 s: only the idle limit (1 s without a byte) can end it early.
+        var request = HTTPRequest(url: "http://127.0.0.1:\(server.port)/stream?chunks=2&size=10&delay=20000", idleTimeout: .seconds(1))
+        request.longLived = true
+        let start = ContinuousClock.now
+        await #expect(throws: HTTPClientError.self) {
+            do {
+                let response = try await engine.execute(request)
+                for try await _ in response.body {}
+            } catch let error as HTTPClientError {
+                #expect(error.kind == .timeout)
+                throw error
+            }
+        }
+        #expect(ContinuousClock.now - start < .seconds(15))
+        engine.shutdown()
+        await server.close()
+    }
+
     @Test("1,000 concurrent slow requests on one driver thread")
     func concurrency() async throws {
         let server = try await TestHTTPServer()
