@@ -39,14 +39,11 @@ enum WireSize {
         lengthDelimited(field, size)
     }
 
-    /// A repeated message field. Elements are borrowed through the array's buffer: an array
-    /// subscript hands out a copy, retaining (and then releasing) every field of each element.
+    /// A repeated message field.
     @inline(__always) static func messages<M: ProtoMessage>(_ field: Int, _ values: [M]) -> Int {
-        values.withUnsafeBufferPointer { elements in
-            var size = 0
-            for index in elements.indices { size += message(field, elements[index]._encodedSize()) }
-            return size
-        }
+        var size = 0
+        for index in values.indices { size += message(field, values[index]._encodedSize()) }
+        return size
     }
 
     // Repeated scalars are packed (the proto3 default); an empty field is not written.

@@ -115,12 +115,10 @@ public struct WireWriter {
         message._encode(to: &self)
     }
 
-    /// A repeated message field, each element borrowed (see `WireSize.messages`).
+    /// A repeated message field.
     @inline(__always)
     mutating func writeMessages<M: ProtoMessage>(_ field: Int, _ values: [M]) {
-        values.withUnsafeBufferPointer { elements in
-            for index in elements.indices { writeMessage(field, elements[index]) }
-        }
+        for index in values.indices { writeMessage(field, values[index]) }
     }
 
     mutating func writePackedVarints<T: FixedWidthInteger>(_ field: Int, _ values: [T]) {
