@@ -73,16 +73,12 @@ struct CurlEngineTests {
         }
         // Cancelled mid-stream: once chunks arrive, the connection is open (on a loaded machine
         // a fixed sleep could end before curl had even connected, and nothing would close).
-        let started = ContinuousClock.now + .seconds(10)
-        while chunks.withLockedValue({ $0 }) < 2, ContinuousClock.now < started { try await Task.sleep(for: .milliseconds(20)) }
+        try await Self.waitUntil(.seconds(10)) { chunks.withLockedValue { $0 } >= 2 }
         #expect(chunks.withLockedValue { $0 } >= 2)
         let closedBefore = server.closedConnections.withLockedValue { $0 }
         task.cancel()
         await #expect(throws: (any Error).self) { try await task.value }
-        let deadline = ContinuousClock.now + .seconds(5)
-        while server.closedConnections.withLockedValue({ $0 }) == closedBefore, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await Self.waitUntil(.seconds(5)) { server.closedConnections.withLockedValue { $0 } != closedBefore }
         #expect(server.closedConnections.withLockedValue { $0 } > closedBefore)
         engine.shutdown()
         await server.close()
@@ -101,10 +97,7 @@ struct CurlEngineTests {
         let streamed = try await engine.execute(stream).collect()
         #expect(streamed.count == 30)
         #expect(server.openedConnections.withLockedValue { $0 } == 2)
-        let deadline = ContinuousClock.now + .seconds(5)
-        while server.closedConnections.withLockedValue({ $0 }) < 1, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await Self.waitUntil(.seconds(5)) { server.closedConnections.withLockedValue { $0 } >= 1 }
         #expect(server.closedConnections.withLockedValue { $0 } == 1, "the stream's connection is closed, the pooled one kept")
 
         _ = try await engine.execute(HTTPRequest(url: url)).collect()
@@ -184,6 +177,13 @@ struct CurlEngineTests {
         #expect(Self.threadCount() - threadsBefore < 100, "threads grew from \(threadsBefore) to \(Self.threadCount())")
         engine.shutdown()
         await server.close()
+    }
+
+    /// Polls `condition` every 20 ms until it holds or `limit` passes; the caller's #expect says
+    /// which it was.
+    static func waitUntil(_ limit: Duration, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + limit
+        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
     }
 
     static func threadCount() -> Int {

@@ -160,7 +160,7 @@ struct ProviderOverhead {
             let peak = await sampler.value
             let cpu = processCPUSeconds() - cpuBefore
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let perStream = Double((peak.rss - rssBefore) * 1024) / Double(max(1, peak.open)) / 1024
+            let perStream = Double(peak.rss - rssBefore) / Double(max(1, peak.open))  // KiB, as /proc reports RSS
             print("| streams | completed | chunk delay | wall time | client CPU | RSS before | peak RSS | per open stream | open streams at peak | threads before / at peak |")
             print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             print("| \(count) | \(outcomes) | \(delay) ms | \(String(format: "%.2f s", seconds)) | \(String(format: "%.2f s", cpu)) | \(rssBefore / 1024) MiB | \(peak.rss / 1024) MiB | \(String(format: "%.1f KiB", perStream)) | \(peak.open) | \(threadsBefore) / \(peak.threads) |")
